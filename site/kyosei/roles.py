@@ -1,0 +1,225 @@
+"""Staff roles as Django groups, deny by default.
+
+``ROLE_PERMISSIONS`` is the one table of who may do what. Each app's migration that
+adds models calls :func:`sync_role_groups` so the groups pick up the new
+permissions; permissions of apps not yet migrated are skipped and arrive with that
+app's migration. Views state what they need with ``permission_required`` (or
+Wagtail's permission policies) using these codenames, and
+``tests/kyosei/test_roles.py`` holds the matrix.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(models.TextChoices):
+    ADMIN = "Admin", _("Admin")
+    FUNDRAISER = "Fundraiser", _("Fundraiser")
+    CASEWORKER = "Caseworker", _("Caseworker")
+    FINANCE = "Finance", _("Finance")
+    BOARD = "Board", _("Board")
+    EDITOR = "Editor", _("Editor")
+
+
+ALL = "*"
+WAGTAIL_SAMPLE_GROUPS = ("Moderators", "Editors")
+
+# "app_label.codename"; ALL means every permission that exists.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.ADMIN: [ALL],
+    Role.FUNDRAISER: [
+        "wagtailadmin.access_admin",
+        "kyosei.view_organisationprofile",
+        "donors.view_donor",
+        "donors.add_donor",
+        "donors.change_donor",
+        "donors.view_household",
+        "donors.add_household",
+        "donors.change_household",
+        "donors.view_gift",
+        "donors.add_gift",
+        "donors.view_recurringgift",
+        "donors.merge_donor",
+        "donors.export_donor",
+        "grants.view_fund",
+        "grants.view_ledgerentry",
+        "wagtailimages.choose_image",
+        "wagtaildocs.choose_document",
+    ],
+    Role.CASEWORKER: [
+        "wagtailadmin.access_admin",
+    ],
+    Role.FINANCE: [
+        "wagtailadmin.access_admin",
+        "kyosei.view_organisationprofile",
+        "donors.view_donor",
+        "donors.change_donor",
+        "donors.view_household",
+        "donors.view_gift",
+        "donors.add_gift",
+        "donors.refund_gift",
+        "donors.view_recurringgift",
+        "donors.export_donor",
+        "donors.export_gift",
+        "grants.view_fund",
+        "grants.add_fund",
+        "grants.change_fund",
+        "grants.view_ledgerentry",
+        "grants.add_ledgerentry",
+        "grants.override_ledgerentry",
+    ],
+    # Read-only, aggregates only: no permission on any personal record.
+    Role.BOARD: [
+        "wagtailadmin.access_admin",
+        "grants.view_fund",
+        "donors.view_giving_totals",
+    ],
+    Role.EDITOR: [
+        "wagtailadmin.access_admin",
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+    ],
+}
+
+# Page-tree permissions (on the root page) per role.
+ROLE_PAGE_PERMISSIONS: dict[str, list[str]] = {
+    Role.ADMIN: [
+        "add_page",
+        "change_page",
+        "publish_page",
+        "lock_page",
+        "unlock_page",
+        "bulk_delete_page",
+    ],
+    Role.EDITOR: [
+        "add_page",
+        "change_page",
+        "publish_page",
+        "lock_page",
+        "unlock_page",
+    ],
+    Role.FUNDRAISER: ["add_page", "change_page"],
+}
+
+# Collection permissions (images, documents) on the root collection.
+ROLE_COLLECTION_PERMISSIONS: dict[str, list[str]] = {
+    Role.ADMIN: [
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
+        "wagtailimages.delete_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+        "wagtaildocs.delete_document",
+    ],
+    Role.EDITOR: [
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+    ],
+    Role.FUNDRAISER: ["wagtailimages.choose_image", "wagtaildocs.choose_document"],
+}
+
+
+def sync_role_groups(apps, schema_editor=None) -> None:  # noqa: ARG001
+    """Create the role groups and give them exactly the permissions in the tables.
+
+    Usable as a ``RunPython`` function (takes the historical ``apps``). Idempotent.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    # Wagtail's sample groups would grant page rights outside our roles.
+    Group.objects.filter(name__in=WAGTAIL_SAMPLE_GROUPS).delete()
+    all_permissions = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type")
+    }
+    for role, wanted in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=str(role))
+        if ALL in wanted:
+            perms = list(all_permissions.values())
+        else:
+            perms = [
+                all_permissions[name] for name in wanted if name in all_permissions
+            ]
+        group.permissions.set(perms)
+
+    _sync_tree_permissions(apps, all_permissions)
+
+
+def _sync_tree_permissions(apps, all_permissions) -> None:
+    try:
+        Page = apps.get_model("wagtailcore", "Page")
+        GroupPagePermission = apps.get_model("wagtailcore", "GroupPagePermission")
+        Collection = apps.get_model("wagtailcore", "Collection")
+        GroupCollectionPermission = apps.get_model(
+            "wagtailcore", "GroupCollectionPermission"
+        )
+    except LookupError:
+        return
+    Group = apps.get_model("auth", "Group")
+    root_page = Page.objects.filter(depth=1).first()
+    root_collection = Collection.objects.filter(depth=1).first()
+    for role, codenames in ROLE_PAGE_PERMISSIONS.items():
+        group = Group.objects.get(name=str(role))
+        if root_page is None:
+            break
+        for codename in codenames:
+            perm = all_permissions.get(f"wagtailcore.{codename}")
+            if perm is not None:
+                GroupPagePermission.objects.get_or_create(
+                    group=group, page=root_page, permission=perm
+                )
+    for role, names in ROLE_COLLECTION_PERMISSIONS.items():
+        group = Group.objects.get(name=str(role))
+        if root_collection is None:
+            break
+        for name in names:
+            perm = all_permissions.get(name)
+            if perm is not None:
+                GroupCollectionPermission.objects.get_or_create(
+                    group=group, collection=root_collection, permission=perm
+                )
+
+
+def is_staff_user(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """A back-office user: active and allowed into the Wagtail admin."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.has_perm("wagtailadmin.access_admin"))
+    )
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return set(user.groups.values_list("name", flat=True))
+
+
+def has_demo_mfa_waiver(user: AbstractBaseUser) -> bool:
+    from kyosei.models import DemoMFAWaiver
+
+    return DemoMFAWaiver.objects.filter(user=user).exists()

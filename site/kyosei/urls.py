@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path
+from django.views.generic import RedirectView
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+urlpatterns = [
+    # Wagtail's own login and password reset would bypass allauth's MFA stage:
+    # both go to allauth instead.
+    path(
+        "admin/login/",
+        RedirectView.as_view(url=settings.WAGTAILADMIN_LOGIN_URL, query_string=True),
+        name="kyosei_admin_login_redirect",
+    ),
+    path(
+        "admin/password_reset/",
+        RedirectView.as_view(pattern_name="account_reset_password"),
+    ),
+    path("admin/", include(wagtailadmin_urls)),
+    path("accounts/", include("allauth.urls")),
+    path("documents/", include(wagtaildocs_urls)),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Public pages: Japanese at /, English at /en/, Vietnamese at /vi/.
+urlpatterns += i18n_patterns(
+    path("", include(wagtail_urls)),
+    prefix_default_language=False,
+)

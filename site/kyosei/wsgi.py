@@ -1,0 +1,14 @@
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kyosei.settings")
+
+from kyosei.boot import load_settings_or_exit  # noqa: E402
+
+load_settings_or_exit()
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+application = get_wsgi_application()

@@ -1,0 +1,166 @@
+"""Login goes through allauth; staff must enrol MFA before /admin/; roles deny by
+default (Board cannot change anything)."""
+
+import time
+
+import pytest
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.test import override_settings
+from django.urls import reverse
+
+from kyosei.models import DemoMFAWaiver
+from kyosei.roles import Role
+from tests.factories.users import PASSWORD, UserFactory, give_totp, staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_redirects_anonymous_to_allauth_login(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_wagtail_login_page_is_replaced_by_allauth(client):
+    response = client.get("/admin/login/?next=/admin/pages/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/admin/pages/"
+
+
+def test_wagtail_password_reset_goes_to_allauth(client):
+    response = client.get("/admin/password_reset/")
+    assert response["Location"] == reverse("account_reset_password")
+
+
+def test_staff_without_mfa_is_sent_to_enrolment(client):
+    user = staff_user(Role.FUNDRAISER, mfa=False)
+    client.force_login(user)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("mfa_activate_totp"))
+    # every admin page, not only the dashboard
+    assert client.get("/admin/pages/").status_code == 302
+
+
+def test_staff_with_totp_reaches_dashboard(client):
+    user = staff_user(Role.FUNDRAISER)
+    client.force_login(user)
+    response = client.get("/admin/")
+    assert response.status_code == 200
+
+
+def test_donor_is_not_affected_by_staff_mfa_rule(client):
+    donor = UserFactory(username="donor")
+    client.force_login(donor)
+    response = client.get("/admin/")
+    # not staff: Wagtail refuses entry (back to login), never MFA enrolment
+    assert reverse("mfa_activate_totp") not in response.get("Location", "")
+
+
+def test_demo_waiver_is_ignored_unless_demo_mode(client):
+    user = staff_user(Role.EDITOR, mfa=False)
+    DemoMFAWaiver.objects.create(user=user)
+    client.force_login(user)
+    assert client.get("/admin/").status_code == 302
+    with override_settings(KYOSEI_DEMO_MFA_WAIVER=True):
+        assert client.get("/admin/").status_code == 200
+
+
+def test_password_login_then_totp_code_reaches_admin(client):
+    user = staff_user(Role.FINANCE, mfa=False)
+    secret = give_totp(user)
+    response = client.post(
+        reverse("account_login"), {"login": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")
+    # the password alone does not open the admin
+    assert client.get("/admin/").status_code == 302
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_wrong_password_is_refused(client):
+    user = staff_user(Role.FINANCE)
+    response = client.post(
+        reverse("account_login"), {"login": user.email, "password": "nope"}
+    )
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(ACCOUNT_RATE_LIMITS={"login_failed": "3/m/ip,3/5m/key"})
+def test_failed_logins_are_rate_limited(client):
+    from django.core.cache import cache
+
+    cache.clear()
+    user = staff_user(Role.FINANCE)
+    for _ in range(3):
+        client.post(reverse("account_login"), {"login": user.email, "password": "no"})
+    # even the right password is refused once the limit is reached
+    response = client.post(
+        reverse("account_login"), {"login": user.email, "password": PASSWORD}
+    )
+    assert "_auth_user_id" not in client.session
+    assert response.status_code in (200, 429)
+
+
+def test_password_reset_email_is_sent(client, mailoutbox):
+    user = staff_user(Role.FINANCE)
+    response = client.post(reverse("account_reset_password"), {"email": user.email})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    assert user.email in mailoutbox[0].to
+
+
+class TestBoardCannotChangeAnything:
+    @pytest.fixture
+    def board(self, client, demo_core):
+        user = staff_user(Role.BOARD)
+        client.force_login(user)
+        return user
+
+    def test_board_reaches_dashboard(self, client, board):
+        assert client.get("/admin/").status_code == 200
+
+    def test_board_cannot_edit_organisation_profile(self, client, board):
+        from wagtail.models import Site
+
+        site = Site.objects.get(is_default_site=True)
+        url = reverse(
+            "wagtailsettings:edit", args=["kyosei", "organisationprofile", site.pk]
+        )
+        assert client.get(url).status_code in (302, 403)
+        response = client.post(url, {"legal_name_ja": "乗っ取り"})
+        assert response.status_code in (302, 403)
+        from kyosei.models import organisation_profile
+
+        assert organisation_profile().legal_name_ja != "乗っ取り"
+
+    def test_board_cannot_add_or_edit_pages(self, client, board):
+        from kyosei.models import HomePage
+
+        home = HomePage.objects.get(locale__language_code="ja")
+        assert client.get(
+            reverse("wagtailadmin_pages:edit", args=[home.pk])
+        ).status_code in (302, 403)
+        assert client.get(
+            reverse("wagtailadmin_pages:add_subpage", args=[home.pk])
+        ).status_code in (302, 403)
+
+    def test_board_cannot_manage_users(self, client, board):
+        assert client.get(reverse("wagtailusers_users:index")).status_code in (302, 403)
+        assert client.get(reverse("wagtailusers_users:add")).status_code in (302, 403)
+
+
+def test_admin_can_edit_organisation_profile(client, demo_core):
+    from wagtail.models import Site
+
+    client.force_login(staff_user(Role.ADMIN))
+    site = Site.objects.get(is_default_site=True)
+    url = reverse(
+        "wagtailsettings:edit", args=["kyosei", "organisationprofile", site.pk]
+    )
+    assert client.get(url).status_code == 200
