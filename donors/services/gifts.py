@@ -1,0 +1,264 @@
+"""Recording gifts and refunds; each posts to the fund ledger in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from donors.errors import GiftError
+from donors.models import Donor, Gift, GiftRefund, RecurringGift
+from grants.errors import LedgerError
+from grants.models import Account, Fund
+from grants.services.ledger import ledger_post, ledger_reverse
+from kyosei.audit import audit_log
+from kyosei.money import Money
+
+ACCOUNT_FOR_KIND = {
+    Gift.Kind.DONATION: Account.DONATIONS,
+    Gift.Kind.SUPPORTING_FEE: Account.DONATIONS,
+    Gift.Kind.IN_KIND: Account.DONATIONS,
+    Gift.Kind.MEMBER_DUES: Account.MEMBERSHIP_DUES,
+}
+EXTERNAL_REFS = ("stripe_charge_id", "stripe_invoice_id", "import_fingerprint")
+
+
+@dataclass(frozen=True)
+class GiftResult:
+    gift: Gift
+    created: bool
+
+
+def _existing(refs: dict[str, str]) -> Gift | None:
+    for name, value in refs.items():
+        gift = Gift.objects.filter(**{name: value}).first()
+        if gift is not None:
+            return gift
+    return None
+
+
+def gift_record(
+    *,
+    donor: Donor | None,
+    kind: str,
+    amount: Money,
+    received_on: dt.date,
+    method: str,
+    fund: Fund,
+    amount_yen: int | None = None,
+    fee_yen: int = 0,
+    campaign=None,
+    recurring_gift: RecurringGift | None = None,
+    anonymous_public: bool = False,
+    in_kind_description: str = "",
+    notes: str = "",
+    received_by: AbstractBaseUser | None = None,
+    stripe_charge_id: str | None = None,
+    stripe_invoice_id: str | None = None,
+    import_fingerprint: str | None = None,
+) -> GiftResult:
+    """Record a received gift and post it to ``fund`` — exactly once.
+
+    Idempotency key: any of ``stripe_charge_id``, ``stripe_invoice_id``,
+    ``import_fingerprint`` (unique in the database). A second call with the same
+    key returns the first gift with ``created=False`` and writes nothing, also when
+    two calls race (the loser's insert fails on the unique index inside a
+    savepoint and it returns the winner's row). ``amount`` keeps the original
+    currency; ``amount_yen`` is the yen settled (required unless JPY). The ledger
+    entry (受取寄付金 or 受取会費, gross yen) and the audit row commit with the gift.
+    """
+    refs = {
+        name: value
+        for name, value in (
+            ("stripe_charge_id", stripe_charge_id),
+            ("stripe_invoice_id", stripe_invoice_id),
+            ("import_fingerprint", import_fingerprint),
+        )
+        if value
+    }
+    if refs:
+        found = _existing(refs)
+        if found is not None:
+            return GiftResult(found, False)
+    _check(kind, amount, received_on, method, fund, amount_yen, fee_yen, donor)
+    settled = amount.amount if amount.currency == "JPY" else amount_yen
+    try:
+        with transaction.atomic():
+            gift = Gift.objects.create(
+                donor=donor,
+                kind=kind,
+                amount=amount.amount,
+                currency=amount.currency,
+                amount_yen=settled,
+                fee_yen=fee_yen,
+                received_on=received_on,
+                method=method,
+                fund=fund,
+                campaign=campaign,
+                recurring_gift=recurring_gift,
+                anonymous_public=anonymous_public,
+                in_kind_description=in_kind_description,
+                notes=notes,
+                received_by=received_by,
+                status=Gift.Status.RECEIVED,
+                **refs,
+            )
+            try:
+                entry = ledger_post(
+                    fund=fund,
+                    account=ACCOUNT_FOR_KIND[kind],
+                    amount_yen=settled,
+                    entry_date=received_on,
+                    source=gift,
+                    posted_by=received_by,
+                    memo=_("Gift %(id)s") % {"id": gift.pk},
+                )
+            except LedgerError as exc:
+                raise GiftError(str(exc)) from None
+            gift.ledger_entry = entry
+            gift.save(update_fields=["ledger_entry"])
+            audit_log(
+                gift,
+                "donors.gift.recorded",
+                user=received_by,
+                data={
+                    "amount": amount.amount,
+                    "currency": amount.currency,
+                    "amount_yen": settled,
+                    "fund": fund.code,
+                    **refs,
+                },
+            )
+    except IntegrityError:
+        if refs:
+            found = _existing(refs)
+            if found is not None:
+                return GiftResult(found, False)
+        raise
+    return GiftResult(gift, True)
+
+
+def _check(kind, amount, received_on, method, fund, amount_yen, fee_yen, donor) -> None:
+    if kind not in Gift.Kind.values:
+        raise GiftError(_("Unknown gift kind %(k)r.") % {"k": kind})
+    if method not in Gift.Method.values:
+        raise GiftError(_("Unknown payment method %(m)r.") % {"m": method})
+    if not isinstance(amount, Money):
+        raise GiftError(_("The amount must be Money (integer minor units + currency)."))
+    if not amount.is_positive:
+        raise GiftError(_("A gift must be more than zero (got %(a)s).") % {"a": amount})
+    if amount.currency != "JPY":
+        if amount_yen is None:
+            raise GiftError(
+                _("A %(c)s gift needs the yen actually settled.")
+                % {"c": amount.currency}
+            )
+        if (
+            isinstance(amount_yen, bool)
+            or not isinstance(amount_yen, int)
+            or amount_yen <= 0
+        ):
+            raise GiftError(_("The settled yen must be a positive whole number."))
+    elif amount_yen is not None and amount_yen != amount.amount:
+        raise GiftError(_("For a yen gift the settled yen equals the amount."))
+    settled = amount.amount if amount.currency == "JPY" else amount_yen
+    if (
+        isinstance(fee_yen, bool)
+        or not isinstance(fee_yen, int)
+        or not 0 <= fee_yen <= settled
+    ):
+        raise GiftError(_("The fee must be between ¥0 and the settled amount."))
+    today = timezone.localdate()
+    if received_on > today:
+        raise GiftError(
+            _("The date received (%(d)s) is in the future.") % {"d": received_on}
+        )
+    if kind == Gift.Kind.IN_KIND and amount.currency != "JPY":
+        raise GiftError(_("An in-kind gift is valued in yen at market value."))
+    if fund.closed_on is not None:
+        raise GiftError(
+            _("Fund “%(f)s” is closed; choose another fund.") % {"f": fund.name}
+        )
+    if donor is not None and donor.merged_into_id:
+        raise GiftError(
+            _("Donor #%(d)s was merged; record the gift on #%(s)s.")
+            % {"d": donor.pk, "s": donor.merged_into_id}
+        )
+
+
+@transaction.atomic
+def gift_refund(
+    *,
+    gift: Gift,
+    amount_yen: int | None = None,
+    refunded_on: dt.date | None = None,
+    reason: str = "",
+    user: AbstractBaseUser | None = None,
+    stripe_refund_id: str | None = None,
+) -> GiftRefund:
+    """Refund all that is left of ``gift`` or ``amount_yen`` of it.
+
+    Posts a reversing ledger entry against the gift's entry; the gift becomes
+    refunded or partially refunded. Idempotent on ``stripe_refund_id``.
+    """
+    if stripe_refund_id:
+        found = GiftRefund.objects.filter(stripe_refund_id=stripe_refund_id).first()
+        if found is not None:
+            return found
+    gift = Gift.objects.select_for_update().get(pk=gift.pk)
+    if (
+        gift.status
+        not in (
+            Gift.Status.RECEIVED,
+            Gift.Status.PARTIALLY_REFUNDED,
+            Gift.Status.DISPUTED,
+        )
+        or gift.ledger_entry_id is None
+    ):
+        raise GiftError(
+            _("Only a received gift can be refunded (this one is %(s)s).")
+            % {"s": gift.get_status_display()}
+        )
+    amount = gift.refundable_yen if amount_yen is None else amount_yen
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise GiftError(_("A refund is a positive number of yen."))
+    if amount > gift.refundable_yen:
+        raise GiftError(
+            _("Cannot refund ¥%(a)s: only ¥%(left)s of this gift is left to refund.")
+            % {"a": f"{amount:,}", "left": f"{gift.refundable_yen:,}"}
+        )
+    day = refunded_on or timezone.localdate()
+    entry = ledger_reverse(
+        entry=gift.ledger_entry,
+        entry_date=day,
+        amount_yen=amount,
+        posted_by=user,
+        memo=_("Refund of gift %(id)s") % {"id": gift.pk},
+    )
+    refund = GiftRefund.objects.create(
+        gift=gift,
+        amount_yen=amount,
+        refunded_on=day,
+        reason=reason,
+        stripe_refund_id=stripe_refund_id,
+        ledger_entry=entry,
+        refunded_by=user,
+    )
+    gift.refunded_yen += amount
+    gift.status = (
+        Gift.Status.REFUNDED
+        if gift.refunded_yen == gift.amount_yen
+        else Gift.Status.PARTIALLY_REFUNDED
+    )
+    gift.save(update_fields=["refunded_yen", "status"])
+    audit_log(
+        gift,
+        "donors.gift.refunded",
+        user=user,
+        data={"amount_yen": amount, "reason": reason, "refund": refund.pk},
+    )
+    return refund

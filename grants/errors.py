@@ -1,0 +1,2 @@
+class LedgerError(Exception):
+    """A posting broke a rule of the books; nothing was written."""
