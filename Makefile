@@ -37,8 +37,12 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Source strings are English. Untranslated strings fall back to the default language
+# (Japanese), so the English catalogue must carry every string: msgen copies them.
 messages: $(STAMP)
-	DEBUG=1 $(BIN)/python manage.py makemessages -l ja -l en -l vi --ignore=.venv --ignore=var
+	DEBUG=1 $(BIN)/python manage.py makemessages -l ja -l en -l vi --ignore=.venv \
+		--ignore=var --ignore='tests/*' --no-obsolete
+	msgen -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:

@@ -480,3 +480,39 @@ class DonorMerge(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.merged_id} → #{self.survivor_id}"
+
+
+class DuplicateDismissal(models.Model):
+    """Staff said two donors are not the same person: the finder stops pairing them.
+
+    The pair is stored ordered (``donor_low`` < ``donor_high``) so it is unique
+    whichever way round it was dismissed. ``related_name="+"`` keeps these rows out
+    of ``donor_merge``'s sweep of relations (a merged donor drops out of the finder).
+    """
+
+    donor_low = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="+")
+    donor_high = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    dismissed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dismissed duplicate")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["donor_low", "donor_high"], name="duplicate_dismissal_pair"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(donor_low__lt=models.F("donor_high")),
+                name="duplicate_dismissal_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.donor_low_id} ≠ #{self.donor_high_id}"

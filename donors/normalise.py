@@ -142,3 +142,135 @@ def postal_lookup(code: str) -> tuple[str, str, str] | None:
 def dashes(value: str) -> str:
     """Any dash-like character (including ー between digits) to ``-``."""
     return _DASH_RE.sub("-", value)
+
+
+# --- Transfer matching: payer names and Latin names in kana ---------------------
+
+# Vietnamese name syllables (accents removed, lower case) as Japanese staff and
+# banks usually write them in katakana; a syllable may have two usual spellings.
+# Matching compares ``kana_key``s, which already fold voiced marks, small kana and
+# ヴ/ウ, so one spelling per sound is enough here.
+VIETNAMESE_KANA: dict[str, tuple[str, ...]] = {
+    "nguyen": ("グエン",), "tran": ("チャン", "トラン"), "le": ("レ", "レー"),
+    "pham": ("ファム",), "hoang": ("ホアン",), "huynh": ("フイン",),
+    "phan": ("ファン",), "vu": ("ヴー", "ブー"), "vo": ("ヴォー", "ボー"),
+    "dang": ("ダン",), "bui": ("ブイ",), "do": ("ドー", "ド"), "ho": ("ホー",),
+    "ngo": ("ゴー",), "duong": ("ズオン", "ユオン"), "ly": ("リー",),
+    "van": ("ヴァン", "バン"), "thi": ("ティ", "ティー"), "duc": ("ドゥック", "ドク"),
+    "minh": ("ミン",), "anh": ("アイン", "アン"), "an": ("アン",), "hung": ("フン",),
+    "hai": ("ハイ",), "linh": ("リン",), "lan": ("ラン",), "huong": ("フオン",),
+    "thu": ("トゥー", "トゥ"), "thanh": ("タイン", "タン"), "tuan": ("トゥアン",),
+    "nam": ("ナム",), "hoa": ("ホア",), "mai": ("マイ",), "trang": ("チャン",),
+    "ngoc": ("ゴック", "ゴク"), "quang": ("クアン",), "long": ("ロン",),
+    "dung": ("ズン", "ユン"), "hieu": ("ヒエウ", "ヒュー"), "khanh": ("カイン", "カン"),
+    "phuong": ("フオン",), "hanh": ("ハイン", "ハン"), "hang": ("ハン",),
+    "thao": ("タオ",), "huy": ("フイ",), "tam": ("タム",), "tien": ("ティエン",),
+    "son": ("ソン",), "viet": ("ヴィエット", "ベト"), "trung": ("チュン",),
+    "cuong": ("クオン",), "binh": ("ビン",), "kien": ("キエン",), "quan": ("クアン",),
+    "hoai": ("ホアイ",), "nhung": ("ニュン",), "yen": ("イエン",), "thuy": ("トゥイ",),
+    "giang": ("ザン", "ジャン"), "khoa": ("コア",), "dat": ("ダット", "ダト"),
+    "loc": ("ロック",), "phuc": ("フック",), "thang": ("タン", "タイン"),
+    "vinh": ("ヴィン", "ビン"), "bao": ("バオ",), "chi": ("チー", "チ"),
+    "lam": ("ラム",), "truong": ("チュオン", "チュン"), "dinh": ("ディン", "ジン"),
+    "trinh": ("チン",), "mac": ("マック",), "cao": ("カオ",), "la": ("ラー",),
+    "to": ("トー",), "ha": ("ハー", "ハ"), "luong": ("ルオン",), "thai": ("タイ",),
+    "quynh": ("クイン",), "diep": ("ジエップ",), "uyen": ("ウエン",),
+    "ngan": ("ガン",), "xuan": ("スアン",), "tuyet": ("トゥエット",), "nga": ("ガー",),
+    "oanh": ("オアイン", "オアン"), "hue": ("フエ",), "khoi": ("コイ",),
+    "nhat": ("ニャット",), "phat": ("ファット",), "tri": ("チー",), "hau": ("ハウ",),
+    "tu": ("トゥ", "トゥー"), "quoc": ("クオック",), "hien": ("ヒエン",),
+    "huu": ("フウ", "フー"), "kim": ("キム",), "my": ("ミー",), "nhi": ("ニー",),
+    "phong": ("フォン",), "sang": ("サン",), "tai": ("タイ",), "tinh": ("ティン",),
+}  # fmt: skip
+
+_KANA_LIMIT = 8  # spellings per name: enough for two ambiguous syllables
+
+
+def latin_to_katakana(name: str | None) -> list[str]:
+    """Katakana spellings of a Latin-letter name, word by word (spaces kept).
+
+    Vietnamese syllables come from :data:`VIETNAMESE_KANA`; other words are read
+    as Hepburn romaji (``Yamada Taro`` → ヤマダ タロ). Words that cannot be read
+    give no spelling at all (an empty list), never a half-guessed one.
+    """
+    words = latin_key_words(name)
+    if not words:
+        return []
+    spellings = [""]
+    for word in words:
+        options = VIETNAMESE_KANA.get(word)
+        if options is None:
+            kata = jaconv.alphabet2kata(word)
+            if not kata or re.search(r"[a-z]|ッッ|ッ$", kata):
+                return []
+            options = (kata,)
+        spellings = [
+            f"{prefix} {option}".strip() for prefix in spellings for option in options
+        ][:_KANA_LIMIT]
+    return spellings
+
+
+def latin_key_words(name: str | None) -> list[str]:
+    """A Latin name's words in written order: accents removed, lower case."""
+    folded = unicodedata.normalize(
+        "NFKD", width(name or "").replace("đ", "d").replace("Đ", "D")
+    )
+    letters = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return re.findall(r"[a-z]+", letters.lower())
+
+
+def latin_kana_keys(name: str | None) -> set[str]:
+    """``kana_key``s for a Latin name as written and in the other usual order
+    (given name first ↔ family name first), for matching bank payer names."""
+    keys: set[str] = set()
+    for spelling in latin_to_katakana(name):
+        parts = spelling.split(" ")
+        keys.add(kana_key("".join(parts)))
+        if len(parts) > 1:
+            keys.add(kana_key("".join(parts[-1:] + parts[:-1])))
+            keys.add(kana_key("".join(parts[1:] + parts[:1])))
+    keys.discard("")
+    return keys
+
+
+_LEGAL_FORM_WORDS = (
+    "カブシキガイシャ", "カブシキカイシャ", "ユウゲンガイシャ", "ゴウドウガイシャ",
+    "ゴウシガイシャ", "トクテイヒエイリカツドウホウジン", "エヌピーオーホウジン",
+    "イッパンシャダンホウジン", "コウエキシャダンホウジン", "イッパンザイダンホウジン",
+    "コウエキザイダンホウジン", "シャカイフクシホウジン", "ガッコウホウジン",
+    "イリョウホウジン", "シュウキョウホウジン",
+)  # fmt: skip
+
+
+def organisation_kana_key(value: str | None) -> str:
+    """``kana_key`` of an organisation's kana name without its legal form, whether
+    spelt out (カブシキガイシャ サクラ) or abbreviated as banks print it (ｶ)ｻｸﾗ)."""
+    kata = strip_corporate_marks(value or "")
+    for word in _LEGAL_FORM_WORDS:
+        kata = kata.replace(word, " ")
+    return kana_key(kata)
+
+
+_MEMBER_NUMBER_RE = re.compile(r"[0-9０-９]+[-‐ー－]?[0-9０-９]*")
+
+
+def payer_kana_key(value: str | None) -> str:
+    """A bank payer name as a ``kana_key``: member numbers (digits anywhere in the
+    name) and corporate marks (``ｶ)``, ``(ﾄｸﾋ``) removed. Latin letters are kept;
+    see :func:`latin_kana_keys` for payers printed in Latin letters."""
+    folded = width(value or "")
+    folded = _MEMBER_NUMBER_RE.sub(" ", folded)
+    return organisation_kana_key(folded)
+
+
+_LATIN_ONLY_RE = re.compile(r"[A-Za-z][A-Za-z .,'-]*")
+
+
+def payer_display_name(value: str | None) -> str:
+    """A bank payer name for people: width folded, member numbers removed."""
+    return squash_spaces(_MEMBER_NUMBER_RE.sub(" ", width(value or "")))
+
+
+def is_latin_name(value: str | None) -> bool:
+    """True when a name is written in Latin letters only (``NGUYEN VAN AN``)."""
+    return bool(_LATIN_ONLY_RE.fullmatch(width(value or "")))

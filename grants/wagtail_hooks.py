@@ -12,3 +12,13 @@ GRANTS_AUDIT_ACTIONS = {
 def register_grants_audit_actions(actions):
     for action, label in GRANTS_AUDIT_ACTIONS.items():
         actions.register_action(action, label, label)
+
+
+# -- staff UI: funds with balances and movements (grants/views.py) --------------------
+
+
+@hooks.register("register_admin_viewset")
+def register_fund_viewset():
+    from grants.views import FundViewSet
+
+    return FundViewSet()

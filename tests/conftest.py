@@ -8,12 +8,53 @@ ON_POSTGRES = "postgres" in settings.DATABASES["default"]["ENGINE"] or os.enviro
 ).startswith("postg")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    if nextitem is not None and marker is not None and marker.kwargs.get("transaction"):
+        # The test's tables were flushed: restore the migrations' data, committed.
+        # (After the last test the test database is already gone.)
+        from pytest_django.plugin import blocking_manager_key
+
+        from tests.restore import restore_migration_data
+
+        with item.config.stash[blocking_manager_key].unblock():
+            restore_migration_data()
+    return result
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not ON_POSTGRES:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
         if "worker" in item.keywords and not os.environ.get("CELERY_BROKER_URL"):
             item.add_marker(pytest.mark.skip(reason="needs Redis (CELERY_BROKER_URL)"))
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Assertions read the English source text; Japanese is the site's default, so
+    tests that check Japanese pages ask for it (see ``client_ja``)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client():
+    """A test client whose browser prefers English (a Japanese one: ``client_ja``)."""
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def client_ja():
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="ja")
 
 
 @pytest.fixture

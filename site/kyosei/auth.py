@@ -6,6 +6,6 @@ from django.http import HttpRequest
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
-        # Staff accounts are created by an admin; donor self-service accounts
-        # arrive with the donor portal.
+        # Staff accounts are created by an admin. Donor self-service sign-up is
+        # opened by donors.portal.adapter.PortalAccountAdapter (ACCOUNT_ADAPTER).
         return False

@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "kyosei",
     "grants",
     "donors",
+    "donors.imports",
+    "donors.portal",
+    "donors.receipts",
     "campaigns",
     "impact",
     "wagtail.contrib.settings",
@@ -173,7 +176,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Online giving: missed webhooks are found, transient failures re-run.
+    "campaigns-reconcile-stripe": {
+        "task": "campaigns.reconcile_stripe",
+        "schedule": 60 * 60,
+    },
+    "campaigns-retry-failed-events": {
+        "task": "campaigns.retry_failed_events",
+        "schedule": 10 * 60,
+    },
+}
 
 # --- Email ------------------------------------------------------------------------
 
@@ -188,6 +201,13 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kyosei <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Imports ----------------------------------------------------------------------
+
+# Largest transfer or spreadsheet file accepted (bytes); bigger files are refused.
+KYOSEI_IMPORT_MAX_BYTES = env_int(
+    "KYOSEI_IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1
+)
 
 # --- Stripe (online giving) -------------------------------------------------------
 
@@ -217,7 +237,12 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "signup": "20/m/ip",
 }
-ACCOUNT_ADAPTER = "kyosei.auth.AccountAdapter"
+# Donor portal: sign-up only for an existing donor's email (PortalSignupForm);
+# staff go to /admin/, donors to /portal/ after login; login by emailed code or
+# password (staff still pass the MFA stage either way).
+ACCOUNT_ADAPTER = "donors.portal.adapter.PortalAccountAdapter"
+ACCOUNT_FORMS = {"signup": "donors.portal.forms.PortalSignupForm"}
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Kyosei"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG

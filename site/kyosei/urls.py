@@ -19,9 +19,9 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="account_reset_password"),
     ),
     path("admin/", include(wagtailadmin_urls)),
-    path("accounts/", include("allauth.urls")),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("stripe/", include("campaigns.urls_webhook")),
 ]
 
 if settings.DEBUG:
@@ -30,7 +30,11 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Public pages: Japanese at /, English at /en/, Vietnamese at /vi/.
+# Sign-in pages too, so donors abroad sign in in their language.
 urlpatterns += i18n_patterns(
+    path("accounts/", include("allauth.urls")),
+    path("donate/", include("campaigns.urls")),
+    path("portal/", include("donors.portal.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -32,6 +32,12 @@ def staff_user(role: str, *, mfa: bool = True, **kwargs):
         username=kwargs.pop("username", f"{role.lower()}-staff"), **kwargs
     )
     user.groups.add(Group.objects.get(name=role))
+    # The admin speaks the user's chosen language; assertions read English.
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = "en"
+    profile.save()
     if mfa:
         give_totp(user)
     return user

@@ -1,0 +1,246 @@
+"""Staff screens for online giving (Wagtail admin): Stripe webhook events with
+their status and payload (retry failed ones), and donation intents.
+
+Each view states its permission; nothing here changes money: a retry only puts
+the event back through ``stripe_event_process``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import django_filters
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
+from wagtail.admin.views.generic import IndexView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+
+from campaigns.errors import GatewayError
+from campaigns.models import DonationIntent, StripeEvent
+from campaigns.services.stripe_events import stripe_event_retry
+
+
+class ReadOnlyPolicy(ModelPermissionPolicy):
+    """View only: these rows are written by Stripe events, never by hand."""
+
+    def user_has_permission(self, user, action):
+        if action in ("add", "change", "delete"):
+            return False
+        return super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, a) for a in actions)
+
+
+register_permission_policy(StripeEvent, ReadOnlyPolicy(StripeEvent))
+register_permission_policy(DonationIntent, ReadOnlyPolicy(DonationIntent))
+
+
+class StripeEventFilterSet(WagtailFilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=StripeEvent.Status.choices, label=gettext_lazy("Status")
+    )
+    type = django_filters.CharFilter(
+        lookup_expr="startswith", label=gettext_lazy("Type")
+    )
+
+    class Meta:
+        model = StripeEvent
+        fields = ["status", "type"]
+
+
+class StripeEventIndexView(IndexView):
+    filterset_class = StripeEventFilterSet
+    default_ordering = "-received_at"
+    page_title = gettext_lazy("Stripe events")
+    any_permission_required = ["view"]
+    search_fields = ["stripe_id", "object_ref", "type"]
+
+    def get_base_queryset(self) -> QuerySet[StripeEvent]:
+        return StripeEvent.objects.defer("payload")
+
+    def get_edit_url(self, instance: StripeEvent) -> str:
+        return reverse("stripe_events:detail", args=[instance.pk])
+
+    @cached_property
+    def columns(self):
+        return [
+            TitleColumn(
+                "stripe_id",
+                label=_("Event"),
+                get_url=lambda e: reverse("stripe_events:detail", args=[e.pk]),
+            ),
+            Column("type", label=_("Type")),
+            Column("status", label=_("Status"), accessor="get_status_display"),
+            Column("attempts", label=_("Attempts")),
+            Column("object_ref", label=_("Object")),
+            DateColumn("received_at", label=_("Received"), sort_key="received_at"),
+            Column("error", label=_("Error / note")),
+        ]
+
+
+class StripeEventDetailView(WagtailAdminTemplateMixin, TemplateView):
+    template_name = "campaigns/admin/stripe_event_detail.html"
+    header_icon = "cogs"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("campaigns.view_stripeevent"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def event(self) -> StripeEvent:
+        return get_object_or_404(StripeEvent, pk=self.kwargs["pk"])
+
+    def get_page_title(self) -> str:
+        return f"{self.event.type} {self.event.stripe_id}"
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("stripe_events:index"), "label": _("Stripe events")},
+            {"url": "", "label": self.event.stripe_id},
+        ]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["event"] = self.event
+        context["payload"] = json.dumps(
+            self.event.payload, indent=2, ensure_ascii=False
+        )
+        context["can_retry"] = self.request.user.has_perm(
+            "campaigns.retry_stripeevent"
+        ) and self.event.status in (StripeEvent.Status.FAILED,)
+        return context
+
+
+class StripeEventRetryView(StripeEventDetailView):
+    """POST only: put a failed event back through processing."""
+
+    http_method_names = ["post"]
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("campaigns.retry_stripeevent"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            stripe_event_retry(event=self.event, user=request.user)
+        except GatewayError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The event was queued again."))
+        return redirect("stripe_events:detail", self.event.pk)
+
+
+class StripeEventViewSet(ModelViewSet):
+    model = StripeEvent
+    name = "stripe_events"
+    url_prefix = "online-giving/stripe-events"
+    icon = "cogs"
+    menu_label = gettext_lazy("Stripe events")
+    index_view_class = StripeEventIndexView
+    form_fields: list[str] = []
+    copy_view_enabled = False
+    add_to_reference_index = False
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(
+            add_url_name=None,
+            edit_url_name=self.get_url_name("detail"),
+            delete_url_name=None,
+            usage_url_name=None,
+            history_url_name=None,
+            **kwargs,
+        )
+
+    def get_urlpatterns(self):
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            path("<int:pk>/", StripeEventDetailView.as_view(), name="detail"),
+            path("<int:pk>/retry/", StripeEventRetryView.as_view(), name="retry"),
+        ]
+
+
+class DonationIntentIndexView(IndexView):
+    default_ordering = "-created_at"
+    page_title = gettext_lazy("Online donations")
+    any_permission_required = ["view"]
+    search_fields = ["email", "family_name", "checkout_session_id"]
+
+    def get_base_queryset(self) -> QuerySet[DonationIntent]:
+        return DonationIntent.objects.select_related("campaign", "gift")
+
+    def get_edit_url(self, instance):
+        return None
+
+    @cached_property
+    def columns(self):
+        return [
+            DateColumn("created_at", label=_("Started"), sort_key="created_at"),
+            Column("campaign", label=_("Campaign"), accessor="campaign.title"),
+            Column("money", label=_("Amount"), accessor=lambda i: str(i.money)),
+            Column("frequency", label=_("Frequency"), accessor="get_frequency_display"),
+            Column("status", label=_("Status"), accessor="get_status_display"),
+            Column("email", label=_("Email")),
+            Column("checkout_session_id", label=_("Checkout session")),
+            Column(
+                "gift",
+                label=_("Gift"),
+                accessor=lambda i: (
+                    f"#{i.gift_id} {i.gift.stripe_charge_id or ''}" if i.gift_id else ""
+                ),
+            ),
+        ]
+
+
+class DonationIntentViewSet(ModelViewSet):
+    model = DonationIntent
+    name = "donation_intents"
+    url_prefix = "online-giving/donations"
+    icon = "form"
+    menu_label = gettext_lazy("Online donations")
+    index_view_class = DonationIntentIndexView
+    form_fields: list[str] = []
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    add_to_reference_index = False
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(
+            add_url_name=None,
+            edit_url_name=None,
+            delete_url_name=None,
+            usage_url_name=None,
+            history_url_name=None,
+            **kwargs,
+        )
+
+    def get_urlpatterns(self):
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+        ]
+
+
+class OnlineGivingViewSetGroup(ViewSetGroup):
+    menu_label = gettext_lazy("Online giving")
+    menu_icon = "globe"
+    menu_order = 220
+    items = (DonationIntentViewSet, StripeEventViewSet)

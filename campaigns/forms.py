@@ -1,0 +1,136 @@
+"""The donate form: HTTP validation only; limits come from the checkout service."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.errors import CheckoutError
+from campaigns.models import DONATION_CURRENCIES, DonationIntent
+from campaigns.services.checkout import donation_amount_check
+from donors import normalise
+from donors.normalise import PREFECTURES
+from kyosei.money import CurrencyError, Money
+
+COUNTRIES = [
+    ("JP", _("Japan")),
+    ("VN", _("Viet Nam")),
+    ("PH", _("Philippines")),
+    ("US", _("United States")),
+    ("AU", _("Australia")),
+    ("GB", _("United Kingdom")),
+    ("DE", _("Germany")),
+    ("FR", _("France")),
+    ("KR", _("Korea")),
+    ("TW", _("Taiwan")),
+    ("OTHER", _("Other country")),
+]
+
+
+class DonateForm(forms.Form):
+    preset = forms.ChoiceField(
+        label=_("Amount"), required=False, widget=forms.RadioSelect, choices=[]
+    )
+    amount = forms.CharField(
+        label=_("Other amount"),
+        max_length=20,
+        required=False,
+        help_text=_("Type your own amount, or leave empty to use the choice above."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    currency = forms.ChoiceField(
+        label=_("Currency"),
+        choices=[(c, c) for c in DONATION_CURRENCIES],
+        initial="JPY",
+    )
+    frequency = forms.ChoiceField(
+        label=_("How often"),
+        choices=DonationIntent.Frequency.choices,
+        initial=DonationIntent.Frequency.ONCE,
+        widget=forms.RadioSelect,
+    )
+    cover_fees = forms.BooleanField(
+        label=_("Add 3.6% to cover the card fee, so all of my gift goes to the work"),
+        required=False,
+    )
+    family_name = forms.CharField(label=_("Family name"), max_length=100)
+    given_name = forms.CharField(label=_("Given name"), max_length=100, required=False)
+    email = forms.EmailField(label=_("Email"))
+    country = forms.ChoiceField(label=_("Country"), choices=COUNTRIES, initial="JP")
+    postal_code = forms.CharField(label=_("Postal code"), max_length=16, required=False)
+    prefecture = forms.ChoiceField(
+        label=_("Prefecture"),
+        choices=[("", "—")] + [(p, p) for p in PREFECTURES],
+        required=False,
+    )
+    region = forms.CharField(
+        label=_("State / region (outside Japan)"), max_length=100, required=False
+    )
+    city = forms.CharField(label=_("City / ward"), max_length=100, required=False)
+    address_line1 = forms.CharField(label=_("Address"), max_length=200, required=False)
+    address_line2 = forms.CharField(
+        label=_("Building, room"), max_length=200, required=False
+    )
+    anonymous_public = forms.BooleanField(
+        label=_("Do not show my name on public pages or reports"), required=False
+    )
+    consent_updates = forms.BooleanField(
+        label=_("Send me news about this work by email (you can stop at any time)"),
+        required=False,
+    )
+    # Honeypot: hidden from people by CSS; bots fill every field.
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def __init__(self, *args, presets: list[int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.presets = presets or []
+        self.fields["preset"].choices = [(str(p), f"¥{p:,}") for p in self.presets]
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+    def clean_amount(self) -> str:
+        raw = self.cleaned_data["amount"].strip().replace(",", "").replace("¥", "")
+        return raw
+
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"]
+        return "ZZ" if country == "OTHER" else country  # ZZ: unknown region
+
+    def clean(self):
+        data = super().clean()
+        currency = data.get("currency")
+        raw = data.get("amount") or data.get("preset")
+        if not raw:
+            self.add_error("amount", _("Please choose or enter an amount."))
+        elif data.get("preset") and not data.get("amount") and currency != "JPY":
+            # The presets are yen; in another currency the donor types an amount.
+            self.add_error(
+                "amount", _("Please enter the amount in %(c)s.") % {"c": currency}
+            )
+        elif currency:
+            try:
+                money = Money.of(raw, currency)
+            except (ValueError, TypeError, CurrencyError):
+                self.add_error(
+                    "amount", _("Please enter an amount like 5000 or 12.50.")
+                )
+            else:
+                try:
+                    donation_amount_check(money)
+                except CheckoutError as exc:
+                    self.add_error("amount", str(exc))
+                else:
+                    data["money"] = money
+        if data.get("country") == "JP":
+            postal = data.get("postal_code", "")
+            if postal:
+                normalised = normalise.postal_code_jp(postal)
+                if len(normalised) != 8:
+                    self.add_error(
+                        "postal_code", _("A Japanese postal code has 7 digits.")
+                    )
+                else:
+                    data["postal_code"] = normalised
+        return data

@@ -1,0 +1,1 @@
+"""django-import-export resources and file writers for donors and gifts."""

@@ -1,0 +1,671 @@
+"""Importing transfers: read → match → preview → apply (all or nothing) → undo.
+
+Two ways in, one core:
+
+- :func:`transfer_import` (command line, benchmark): reads, matches and — unless
+  ``dry_run`` — applies in one transaction. Ambiguous rows get no gift.
+- staff screens: :func:`import_batch_create` stores the upload, the Celery task
+  runs :func:`import_batch_stage` (read + match, rows stored for preview, progress
+  updated as it goes), staff resolve ambiguous rows, :func:`import_batch_apply`
+  applies, :func:`import_batch_undo` reverses.
+
+Idempotency: each gift's ``import_fingerprint`` is the SHA-256 of the bank's
+reference fields for the transfer (account, 照会番号, dates, amount, payer), so the
+same file or an overlapping statement adds nothing the second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from donors import normalise
+from donors.errors import DonorError, GiftError
+from donors.imports.errors import BatchError, ImportRefused, RowError
+from donors.imports.matching import PayerMatcher
+from donors.imports.models import ImportBatch, ImportRow, PayerAlias, TransferProfile
+from donors.imports.readers import csvfile, zengin
+from donors.imports.readers.common import Transfer, read_limited
+from donors.models import Donor, Gift
+from donors.services.donors import donor_create
+from donors.services.gifts import (
+    GiftItem,
+    gift_fingerprints_existing,
+    gift_record_many,
+    gift_refund,
+)
+from grants.models import Fund
+from grants.services.ledger import insert_rows, reserve_ids
+from kyosei.audit import audit_log
+from kyosei.money import Money
+
+Progress = Callable[[int, int], None]
+GIFTED = (ImportRow.Outcome.MATCHED, ImportRow.Outcome.NEW)
+CHOICE_NEW = "new"
+
+
+@dataclass
+class ImportResult:
+    counts: dict[str, Any]
+    batch: ImportBatch | None = None
+
+
+def empty_counts() -> dict[str, Any]:
+    return {
+        "rows": 0,
+        "gifts_created": 0,
+        "duplicates_skipped": 0,
+        "matched": 0,
+        "ambiguous": 0,
+        "new_donors": 0,
+        "skipped_not_incoming": 0,
+        "errors": [],
+    }
+
+
+def refused_counts(exc: ImportRefused) -> dict[str, Any]:
+    counts = empty_counts()
+    counts["errors"] = [e.as_dict() for e in exc.errors]
+    return counts
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def transfer_read(
+    *,
+    path: str | os.PathLike,
+    format: str,
+    profile: TransferProfile | None = None,
+    encoding: str = "auto",
+    years: str = "wareki",
+) -> list[Transfer]:
+    """Every statement line of the file, or :class:`ImportRefused`."""
+    data = read_limited(path)
+    today = timezone.localdate()
+    if format == ImportBatch.Format.ZENGIN:
+        if encoding not in ("auto", "cp932"):
+            raise ImportRefused(
+                [RowError(0, _("全銀 files are JIS/Shift_JIS (CP932); choose auto."))]
+            )
+        transfers = zengin.read(data, years=years, today=today)
+    elif format == ImportBatch.Format.CSV:
+        if profile is None:
+            raise ImportRefused([RowError(0, _("Choose a CSV profile."))])
+        transfers = csvfile.read(
+            data, profile=profile, encoding=None if encoding == "auto" else encoding
+        )
+    else:
+        raise ImportRefused([RowError(0, _("Unknown format %(f)r.") % {"f": format})])
+    future = [
+        RowError(
+            t.row,
+            _("date %(d)s is in the future (wrong era or year format?).")
+            % {"d": t.received_on},
+        )
+        for t in transfers
+        if t.incoming and t.received_on and t.received_on > today
+    ]
+    if future:
+        raise ImportRefused(future[:50])
+    return transfers
+
+
+def _method(format: str, profile: TransferProfile | None) -> str:
+    if format == ImportBatch.Format.CSV and profile is not None:
+        return profile.method
+    return Gift.Method.BANK_TRANSFER
+
+
+@dataclass(slots=True)
+class PlannedRow:
+    """An :class:`ImportRow` before it is stored (same attribute names), light
+    enough to build 100,000 of."""
+
+    row_number: int
+    raw: str
+    received_on: Any
+    amount_yen: int
+    payer_name: str
+    reference: str
+    batch_id: int | None = None
+    id: int | None = None
+    payer_key: str = ""
+    fingerprint: str = ""
+    outcome: str = ""
+    donor_id: int | None = None
+    candidates: list[int] = field(default_factory=list)
+    gift_id: int | None = None
+    note: str = ""
+
+
+def _preview(
+    transfers: list[Transfer],
+    *,
+    progress: Progress | None = None,
+    batch: ImportBatch | None = None,
+) -> list[PlannedRow]:
+    """Rows with their outcome, not stored; reads only (the matcher's two
+    queries and the fingerprint lookup)."""
+    matcher = PayerMatcher()
+    existing = gift_fingerprints_existing(
+        [t.fingerprint for t in transfers if t.incoming]
+    )
+    rows: list[PlannedRow] = []
+    seen: set[str] = set()
+    total = len(transfers)
+    for index, transfer in enumerate(transfers, 1):
+        row = PlannedRow(
+            batch_id=batch.pk if batch else None,
+            row_number=transfer.row,
+            raw=transfer.raw,
+            received_on=transfer.received_on,
+            amount_yen=transfer.amount_yen,
+            payer_name=transfer.payer_name[:200],
+            reference=transfer.reference[:100],
+        )
+        if not transfer.incoming:
+            row.outcome = ImportRow.Outcome.SKIPPED
+            row.note = transfer.skip_reason[:300]
+        else:
+            row.fingerprint = transfer.fingerprint
+            if row.fingerprint in existing or row.fingerprint in seen:
+                row.outcome = ImportRow.Outcome.DUPLICATE
+                row.payer_key = normalise.payer_kana_key(transfer.payer_name)[:200]
+            else:
+                match = matcher.match(transfer.payer_name)
+                row.outcome = match.outcome
+                row.payer_key = match.payer_key[:200]
+                row.donor_id = match.donor_id
+                row.candidates = match.candidates
+                row.note = _("known payer name") if match.via == "alias" else ""
+                if match.outcome == ImportRow.Outcome.AMBIGUOUS and not match.payer_key:
+                    row.note = _("no payer name to match")
+            seen.add(row.fingerprint)
+        rows.append(row)
+        if progress is not None and index % 2000 == 0:
+            progress(index, total)
+    if progress is not None:
+        progress(total, total)
+    return rows
+
+
+def _count(rows: list[Any], *, gifts: int, new_donors: int) -> dict[str, Any]:
+    counts = empty_counts()
+    counts["rows"] = len(rows)
+    outcome_key = {
+        ImportRow.Outcome.MATCHED: "matched",
+        ImportRow.Outcome.AMBIGUOUS: "ambiguous",
+        ImportRow.Outcome.SKIPPED: "skipped_not_incoming",
+        ImportRow.Outcome.DUPLICATE: "duplicates_skipped",
+    }
+    new_rows = 0
+    for row in rows:
+        if row.outcome == ImportRow.Outcome.NEW:
+            new_rows += 1
+        else:
+            counts[outcome_key[row.outcome]] += 1
+    counts["gifts_created"] = gifts
+    counts["new_donors"] = new_donors
+    counts["new_donor_rows"] = new_rows
+    return counts
+
+
+def _new_donor_fields(payer_name: str) -> dict[str, Any]:
+    """A donor created from a payer name, as the bank printed it."""
+    without_numbers = normalise.payer_display_name(payer_name)
+    if normalise.is_latin_name(without_numbers):
+        return {"latin_name": without_numbers.title()}
+    plain = normalise.strip_corporate_marks(without_numbers)
+    if plain.replace(" ", "") != normalise.katakana(without_numbers).replace(" ", ""):
+        return {
+            "kind": Donor.Kind.ORGANISATION,
+            "donor_type": Donor.DonorType.CORPORATION,
+            "organisation_name": plain,
+            "organisation_name_kana": plain,
+        }
+    family, _space, given = plain.partition(" ")
+    return {"family_name_kana": family, "given_name_kana": given}
+
+
+def _apply(
+    rows: list[Any],
+    *,
+    user: AbstractBaseUser | None,
+    fund: Fund,
+    method: str,
+    label: str,
+) -> tuple[int, int]:
+    """Create donors for new payers (one per payer name) and the gifts; returns
+    (gifts created, donors created). Runs inside the caller's transaction."""
+    created_for: dict[str, int] = {}
+    for row in rows:
+        if row.outcome != ImportRow.Outcome.NEW or row.donor_id:
+            continue
+        key = row.payer_key or row.payer_name
+        if key not in created_for:
+            try:
+                donor = donor_create(
+                    user=user,
+                    source=Donor.Source.TRANSFER,
+                    needs_review=True,
+                    notes=_("Created from transfer payer “%(p)s” (%(f)s row %(r)s).")
+                    % {"p": row.payer_name, "f": label, "r": row.row_number},
+                    **_new_donor_fields(row.payer_name),
+                )
+            except DonorError as exc:
+                raise ImportRefused(
+                    [RowError(row.row_number, _("payer name: %(m)s") % {"m": exc})]
+                ) from None
+            created_for[key] = donor.pk
+        row.donor_id = created_for[key]
+    gifted = [r for r in rows if r.outcome in GIFTED and r.donor_id]
+    items = [
+        GiftItem(
+            donor_id=row.donor_id,
+            kind=Gift.Kind.DONATION,
+            amount=Money(row.amount_yen, "JPY"),
+            received_on=row.received_on,
+            method=method,
+            fund=fund,
+            import_fingerprint=row.fingerprint,
+            notes=_("%(f)s row %(r)s: %(p)s")
+            % {"f": label, "r": row.row_number, "p": row.payer_name},
+        )
+        for row in gifted
+    ]
+    try:
+        results = gift_record_many(items=items, received_by=user)
+    except GiftError as exc:
+        raise ImportRefused([RowError(0, str(exc))]) from None
+    except IntegrityError:
+        raise ImportRefused(
+            [
+                RowError(
+                    0,
+                    _(
+                        "Another import recorded some of these rows just now; "
+                        "run the import again."
+                    ),
+                )
+            ]
+        ) from None
+    created = 0
+    for row, gift_id in zip(gifted, results, strict=True):
+        if gift_id is None:
+            row.outcome = ImportRow.Outcome.DUPLICATE
+        else:
+            row.gift_id = gift_id
+            created += 1
+    return created, len(created_for)
+
+
+def _general_fund() -> Fund:
+    return Fund.objects.get(code="general")
+
+
+def transfer_import(
+    *,
+    path: str | os.PathLike,
+    format: str,
+    user: AbstractBaseUser | None,
+    profile: TransferProfile | None = None,
+    encoding: str = "auto",
+    fund: Fund | None = None,
+    dry_run: bool = False,
+    file_name: str | None = None,
+    years: str = "wareki",
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Read, match and (unless ``dry_run``) apply a whole file in one transaction.
+
+    Matched and new-payer rows become gifts (a new payer becomes a donor flagged
+    for review); ambiguous rows get no gift and are reported, to be settled on
+    the staff screen or after a payer alias is taught. Raises
+    :class:`ImportRefused` (nothing written) for a bad file.
+    """
+    transfers = transfer_read(
+        path=path, format=format, profile=profile, encoding=encoding, years=years
+    )
+    rows = _preview(transfers, progress=progress)
+    if dry_run:
+        gifts = sum(1 for r in rows if r.outcome in GIFTED)
+        new_keys = {
+            r.payer_key or r.payer_name
+            for r in rows
+            if r.outcome == ImportRow.Outcome.NEW
+        }
+        return ImportResult(_count(rows, gifts=gifts, new_donors=len(new_keys)))
+    fund = fund or _general_fund()
+    name = file_name or os.path.basename(str(path))
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            created_by=user,
+            file_name=name[:255],
+            file_sha256=file_sha256(path),
+            format=format,
+            profile=profile,
+            encoding=encoding,
+            fund=fund,
+            status=ImportBatch.Status.APPLIED,
+            total_rows=len(rows),
+            processed_rows=len(rows),
+            applied_at=timezone.now(),
+        )
+        gifts, donors = _apply(
+            rows,
+            user=user,
+            fund=fund,
+            method=_method(format, profile),
+            label=_("import #%(id)s") % {"id": batch.pk},
+        )
+        _insert_rows(rows, batch)
+        batch.counts = _count(rows, gifts=gifts, new_donors=donors)
+        batch.save(update_fields=["counts"])
+        audit_log(batch, "donor_imports.batch.applied", user=user, data=_summary(batch))
+    return ImportResult(batch.counts, batch)
+
+
+_ROW_FIELDS = [
+    "id", "batch_id", "row_number", "raw", "received_on", "amount_yen",
+    "payer_name", "payer_key", "reference", "fingerprint", "outcome", "donor_id",
+    "candidates", "gift_id", "note",
+]  # fmt: skip
+
+
+def _insert_rows(rows: list[PlannedRow], batch: ImportBatch) -> None:
+    for row, pk in zip(rows, reserve_ids(ImportRow, len(rows)), strict=True):
+        row.id = pk
+        row.batch_id = batch.pk
+    insert_rows(
+        ImportRow, _ROW_FIELDS, ([getattr(r, f) for f in _ROW_FIELDS] for r in rows)
+    )
+
+
+def _summary(batch: ImportBatch) -> dict[str, Any]:
+    counts = {k: v for k, v in batch.counts.items() if k != "errors"}
+    return {"file": batch.file_name, "sha256": batch.file_sha256, **counts}
+
+
+# --- Staff screens: upload, stage (task), apply, undo ----------------------------
+
+
+@transaction.atomic
+def import_batch_create(
+    *,
+    upload: UploadedFile,
+    format: str,
+    user: AbstractBaseUser | None,
+    profile: TransferProfile | None = None,
+    encoding: str = "auto",
+    fund: Fund | None = None,
+) -> ImportBatch:
+    """Store an uploaded file as a pending batch (the task reads it)."""
+    if format == ImportBatch.Format.CSV and profile is None:
+        raise BatchError(_("Choose a CSV profile."))
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    batch = ImportBatch(
+        created_by=user,
+        file_name=(upload.name or "upload")[:255],
+        file_sha256=digest.hexdigest(),
+        format=format,
+        profile=profile,
+        encoding=encoding,
+        fund=fund or _general_fund(),
+        status=ImportBatch.Status.PENDING,
+    )
+    batch.upload.save(os.path.basename(upload.name or "upload"), upload, save=False)
+    batch.save()
+    return batch
+
+
+def import_batch_stage(*, batch_id: int) -> ImportBatch:
+    """Read and match a pending batch, storing its rows for preview.
+
+    Progress is written as it goes (outside the final transaction) so the page
+    polling :func:`~donors.imports.selectors.batch_progress` sees it move.
+    """
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportBatch.Status.PENDING:
+        return batch
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.PARSING)
+
+    def progress(done: int, total: int) -> None:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            processed_rows=done, total_rows=total
+        )
+
+    try:
+        transfers = transfer_read(
+            path=batch.upload.path,
+            format=batch.format,
+            profile=batch.profile,
+            encoding=batch.encoding,
+        )
+        ImportBatch.objects.filter(pk=batch.pk).update(total_rows=len(transfers))
+        rows = _preview(transfers, progress=progress, batch=batch)
+    except ImportRefused as exc:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.REFUSED,
+            errors=[e.as_dict() for e in exc.errors],
+        )
+        batch.refresh_from_db()
+        return batch
+    except Exception:
+        # Never leave the page polling a batch that will not move.
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.REFUSED,
+            errors=[{"row": 0, "message": _("The import failed; see the logs.")}],
+        )
+        raise
+    with transaction.atomic():
+        _insert_rows(rows, batch)
+        new_keys = {
+            r.payer_key or r.payer_name
+            for r in rows
+            if r.outcome == ImportRow.Outcome.NEW
+        }
+        counts = _count(
+            rows,
+            gifts=sum(1 for r in rows if r.outcome in GIFTED),
+            new_donors=len(new_keys),
+        )
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.PREVIEW,
+            counts=counts,
+            total_rows=len(rows),
+            processed_rows=len(rows),
+        )
+    batch.refresh_from_db()
+    return batch
+
+
+@transaction.atomic
+def import_batch_apply(
+    *,
+    batch: ImportBatch,
+    user: AbstractBaseUser | None,
+    choices: dict[int, str] | None = None,
+) -> ImportBatch:
+    """Apply a previewed batch, all or nothing.
+
+    ``choices`` maps an ambiguous row's id to a candidate donor's id (as text),
+    ``"new"`` (create a donor from the payer name) or ``""`` (leave it out: no
+    gift; a later import of the same statement can still add it). Picking a
+    donor teaches a :class:`PayerAlias`, so the next statement matches at once.
+    """
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status not in (ImportBatch.Status.PREVIEW, ImportBatch.Status.APPLYING):
+        raise BatchError(
+            _("Only a previewed import can be applied (this one is %(s)s).")
+            % {"s": batch.get_status_display()}
+        )
+    rows = list(batch.rows.all())
+    choices = choices or {}
+    for row in rows:
+        choice = (choices.get(row.pk) or "").strip()
+        if row.outcome != ImportRow.Outcome.AMBIGUOUS or not choice:
+            continue
+        if choice == CHOICE_NEW:
+            if not row.payer_key:
+                raise BatchError(
+                    _("Row %(r)s has no payer name to create a donor from.")
+                    % {"r": row.row_number}
+                )
+            row.outcome = ImportRow.Outcome.NEW
+            continue
+        if not choice.isdigit() or int(choice) not in row.candidates:
+            raise BatchError(
+                _("Row %(r)s: donor %(d)s is not one of the candidates.")
+                % {"r": row.row_number, "d": choice}
+            )
+        row.outcome = ImportRow.Outcome.MATCHED
+        row.donor_id = int(choice)
+        row.note = _("chosen by staff")
+        alias_teach(donor_id=row.donor_id, payer_name=row.payer_name, user=user)
+    fund = batch.fund or _general_fund()
+    gifts, donors = _apply(
+        rows,
+        user=user,
+        fund=fund,
+        method=_method(batch.format, batch.profile),
+        label=_("import #%(id)s") % {"id": batch.pk},
+    )
+    ImportRow.objects.bulk_update(
+        rows, ["outcome", "donor", "gift", "note"], batch_size=2000
+    )
+    batch.counts = _count(rows, gifts=gifts, new_donors=donors)
+    batch.status = ImportBatch.Status.APPLIED
+    batch.applied_at = timezone.now()
+    batch.errors = []
+    batch.save(update_fields=["counts", "status", "applied_at", "errors"])
+    audit_log(batch, "donor_imports.batch.applied", user=user, data=_summary(batch))
+    return batch
+
+
+@transaction.atomic
+def import_batch_queue_apply(*, batch: ImportBatch) -> ImportBatch:
+    """Mark a previewed batch as being applied (the task then applies it), so a
+    second click cannot queue it twice and the page shows it is working."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportBatch.Status.PREVIEW:
+        raise BatchError(
+            _("Only a previewed import can be applied (this one is %(s)s).")
+            % {"s": batch.get_status_display()}
+        )
+    batch.status = ImportBatch.Status.APPLYING
+    batch.errors = []
+    batch.save(update_fields=["status", "errors"])
+    return batch
+
+
+def import_batch_apply_queued(
+    *, batch_id: int, user_id: int | None, choices: dict[str, str]
+) -> ImportBatch:
+    """What the apply task runs: apply, or on a refusal put the batch back to
+    preview with the reason shown on its page (nothing was written)."""
+    from django.contrib.auth import get_user_model
+
+    batch = ImportBatch.objects.get(pk=batch_id)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    try:
+        return import_batch_apply(
+            batch=batch,
+            user=user,
+            choices={int(k): v for k, v in choices.items() if str(k).isdigit()},
+        )
+    except (BatchError, ImportRefused) as exc:
+        errors = (
+            [e.as_dict() for e in exc.errors]
+            if isinstance(exc, ImportRefused)
+            else [{"row": 0, "message": str(exc)}]
+        )
+        ImportBatch.objects.filter(
+            pk=batch_id, status=ImportBatch.Status.APPLYING
+        ).update(status=ImportBatch.Status.PREVIEW, errors=errors)
+        batch.refresh_from_db()
+        return batch
+
+
+@transaction.atomic
+def alias_teach(
+    *, donor_id: int, payer_name: str, user: AbstractBaseUser | None
+) -> PayerAlias | None:
+    """Remember that ``payer_name`` (as a bank prints it) is this donor."""
+    key = normalise.payer_kana_key(payer_name)[:200]
+    if not key:
+        return None
+    alias, created = PayerAlias.objects.get_or_create(
+        payer_key=key,
+        defaults={
+            "donor_id": donor_id,
+            "payer_name": payer_name[:200],
+            "created_by": user,
+        },
+    )
+    if created:
+        audit_log(
+            alias,
+            "donor_imports.alias.created",
+            user=user,
+            data={"donor": donor_id, "payer_name": payer_name},
+        )
+    return alias
+
+
+@transaction.atomic
+def import_batch_undo(
+    *, batch: ImportBatch, user: AbstractBaseUser | None
+) -> ImportBatch:
+    """Reverse every gift of an applied batch — by refund entries, never deletes.
+
+    Each gift is refunded in full through ``gift_refund`` (reason "import undone"),
+    which posts the reversing ledger entry. The gifts' import fingerprints are
+    then released, so the corrected statement can be imported again; the rows
+    keep them. Donors created by the import stay (flagged for review).
+    """
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportBatch.Status.APPLIED:
+        raise BatchError(
+            _("Only an applied import can be undone (this one is %(s)s).")
+            % {"s": batch.get_status_display()}
+        )
+    gift_ids = list(
+        batch.rows.filter(gift__isnull=False)
+        .order_by("gift_id")
+        .values_list("gift_id", flat=True)
+    )
+    reversed_count = 0
+    for gift in Gift.objects.filter(pk__in=gift_ids).order_by("pk"):
+        if gift.refundable_yen > 0 and gift.status != Gift.Status.REFUNDED:
+            gift_refund(gift=gift, reason="import undone", user=user)
+            reversed_count += 1
+    Gift.objects.filter(pk__in=gift_ids).update(import_fingerprint=None)
+    batch.status = ImportBatch.Status.UNDONE
+    batch.undone_at = timezone.now()
+    batch.undone_by = user
+    batch.save(update_fields=["status", "undone_at", "undone_by"])
+    audit_log(
+        batch,
+        "donor_imports.batch.undone",
+        user=user,
+        data={"gifts_reversed": reversed_count, "sha256": batch.file_sha256},
+    )
+    return batch

@@ -1,0 +1,156 @@
+"""Staff screens for donor and gift spreadsheets (Wagtail admin): HTTP only.
+
+Permissions: ``donor_imports.view_spreadsheetimport`` to see the history and
+previews; ``donor_imports.add_spreadsheetimport`` to upload, map and confirm, plus
+``donors.change_donor`` for a donor sheet or ``donors.add_gift`` for a gift sheet.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from donors.imports import spreadsheet_selectors as selectors
+from donors.imports.errors import BatchError
+from donors.imports.models import SpreadsheetImport
+from donors.imports.spreadsheet_forms import MappingForm, SpreadsheetUploadForm
+from donors.imports.spreadsheet_services import (
+    spreadsheet_map,
+    spreadsheet_queue_apply,
+    spreadsheet_upload,
+)
+from donors.imports.spreadsheet_tasks import apply_spreadsheet, check_spreadsheet
+from donors.imports.spreadsheets import SpreadsheetRefused, error_text
+from donors.imports.views import needs
+
+VIEW = "donor_imports.view_spreadsheetimport"
+ADD = "donor_imports.add_spreadsheetimport"
+KIND_PERMISSION = {
+    SpreadsheetImport.Kind.DONORS: "donors.change_donor",
+    SpreadsheetImport.Kind.GIFTS: "donors.add_gift",
+}
+
+
+def may_import(user, kind: str) -> bool:
+    return user.has_perm(ADD) and user.has_perm(KIND_PERMISSION[kind])
+
+
+def _record_for_change(request, pk: int) -> SpreadsheetImport:
+    record = get_object_or_404(SpreadsheetImport, pk=pk)
+    if not may_import(request.user, record.kind):
+        raise PermissionDenied
+    return record
+
+
+@needs(VIEW)
+def index(request):
+    return TemplateResponse(
+        request,
+        "donors/imports/spreadsheet_index.html",
+        {
+            "records": selectors.spreadsheet_list()[:200],
+            "can_add": request.user.has_perm(ADD),
+        },
+    )
+
+
+@needs(ADD)
+def upload(request):
+    form = SpreadsheetUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        kind = form.cleaned_data["kind"]
+        if not may_import(request.user, kind):
+            raise PermissionDenied
+        try:
+            record = spreadsheet_upload(
+                upload=form.cleaned_data["file"], kind=kind, user=request.user
+            )
+        except (SpreadsheetRefused, BatchError) as exc:
+            errors = getattr(exc, "errors", None)
+            for error in errors or [{"message": str(exc)}]:
+                form.add_error("file", error_text(error))
+        else:
+            return redirect("donor_imports:spreadsheet_map", record.pk)
+    return TemplateResponse(
+        request, "donors/imports/spreadsheet_upload.html", {"form": form}
+    )
+
+
+@needs(ADD)
+def mapping(request, pk: int):
+    record = _record_for_change(request, pk)
+    form = MappingForm(request.POST or None, record=record)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = spreadsheet_map(
+                record=record, mapping=form.mapping(), defaults=form.defaults()
+            )
+        except SpreadsheetRefused as exc:
+            for error in exc.errors:
+                form.add_error(None, error_text(error))
+        except BatchError as exc:
+            form.add_error(None, str(exc))
+        else:
+            record_id = record.pk
+            transaction.on_commit(lambda: check_spreadsheet.delay(record_id))
+            return redirect("donor_imports:spreadsheet_detail", record.pk)
+    return TemplateResponse(
+        request,
+        "donors/imports/spreadsheet_map.html",
+        {
+            "record": record,
+            "form": form,
+            "sample": selectors.spreadsheet_sample(record),
+        },
+    )
+
+
+@needs(VIEW)
+def detail(request, pk: int):
+    record = get_object_or_404(selectors.spreadsheet_list(), pk=pk)
+    can_change = may_import(request.user, record.kind)
+    return TemplateResponse(
+        request,
+        "donors/imports/spreadsheet_detail.html",
+        {
+            "record": record,
+            "progress": selectors.spreadsheet_progress(record),
+            "can_confirm": can_change
+            and record.status == SpreadsheetImport.Status.PREVIEW,
+            "can_remap": can_change
+            and record.status
+            in (
+                SpreadsheetImport.Status.MAPPING,
+                SpreadsheetImport.Status.PREVIEW,
+                SpreadsheetImport.Status.INVALID,
+            ),
+            "earlier": selectors.spreadsheet_same_file_applied(record),
+        },
+    )
+
+
+@needs(VIEW)
+def progress(request, pk: int):
+    record = get_object_or_404(SpreadsheetImport, pk=pk)
+    return JsonResponse(selectors.spreadsheet_progress(record))
+
+
+@require_POST
+@needs(ADD)
+def confirm(request, pk: int):
+    record = _record_for_change(request, pk)
+    try:
+        record = spreadsheet_queue_apply(record=record)
+    except BatchError as exc:
+        messages.error(request, str(exc))
+    else:
+        record_id, user_id = record.pk, request.user.pk
+        transaction.on_commit(lambda: apply_spreadsheet.delay(record_id, user_id))
+        messages.success(request, _("Import confirmed; it is being applied."))
+    return redirect("donor_imports:spreadsheet_detail", record.pk)

@@ -1,0 +1,56 @@
+"""Put back what the data migrations create, after a transactional test's flush.
+
+A transactional test (``django_db(transaction=True)``, used for the PostgreSQL
+concurrency tests) ends by flushing every table, which would take the migrations'
+rows — the Wagtail root page and site, locales, the role groups, the general fund
+— from the tests that run after it in the same process. ``tests/conftest.py``
+calls this after such a test has been torn down. Much faster than
+``serialized_rollback``, which reloads the whole database after each one.
+"""
+
+from django.apps import apps
+
+
+def restore_migration_data() -> None:
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Collection, Locale, Page, Site
+
+    # the flush gave every content type a new id: forget the cached ones
+    ContentType.objects.clear_cache()
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+
+    from grants.models import Fund
+    from kyosei.models import HomePage
+    from kyosei.roles import sync_role_groups
+
+    sync_role_groups(apps)
+    for code in ("ja", "en", "vi"):
+        Locale.objects.get_or_create(language_code=code)
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    if not Page.objects.filter(depth=1).exists():
+        Page.add_root(instance=Page(title="Root", slug="root"))
+    if not HomePage.objects.exists():
+        root = Page.objects.get(depth=1)
+        home = root.add_child(
+            instance=HomePage(
+                title="共生の家へようこそ",
+                slug="home",
+                locale=Locale.objects.get(language_code="ja"),
+            )
+        )
+        Site.objects.update_or_create(
+            is_default_site=True,
+            defaults={
+                "hostname": "localhost",
+                "port": 80,
+                "root_page": home,
+                "site_name": "Kyosei",
+            },
+        )
+    Fund.objects.get_or_create(
+        code="general",
+        defaults={"name": "一般会計", "name_en": "General fund", "kind": "general"},
+    )
