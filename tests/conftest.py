@@ -33,6 +33,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _own_cache_namespace():
+    import uuid
+
+    from kyosei import settings_test
+
+    settings_test.CACHE_NAMESPACE[0] = uuid.uuid4().hex
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default():
     """Assertions read the English source text; Japanese is the site's default, so
     tests that check Japanese pages ask for it (see ``client_ja``)."""

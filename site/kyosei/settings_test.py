@@ -20,3 +20,15 @@ KYOSEI_DEMO_MFA_WAIVER = False
 ACCOUNT_RATE_LIMITS = False  # rate limits have their own test with them switched on
 CELERY_TASK_ALWAYS_EAGER = True  # tests needing a real worker use the `worker` mark
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns on a missing dir
+
+# Each test gets its own cache namespace (tests/conftest.py sets it), so counters
+# and rate limits never leak between tests, workers or runs — also on Redis, which
+# outlives the test process.
+CACHE_NAMESPACE = ["default"]
+
+
+def namespaced_cache_key(key, key_prefix, version):
+    return f"{CACHE_NAMESPACE[0]}:{key_prefix}:{version}:{key}"
+
+
+CACHES["default"]["KEY_FUNCTION"] = "kyosei.settings_test.namespaced_cache_key"  # noqa: F405
