@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from donors import normalise
+from donors.demo import JP_FAMILY
 from donors.duplicates import duplicate_candidates
 from donors.models import Donor
 from donors.services.donors import donor_refresh_keys
@@ -43,39 +44,8 @@ from grants.selectors import fund_balances
 DUPLICATE_TARGET_S = 5.0
 BALANCES_TARGET_MS = 300.0
 
-# (kanji, katakana, romaji)
-FAMILY_JA = [
-    ("佐藤", "サトウ", "sato"), ("鈴木", "スズキ", "suzuki"),
-    ("高橋", "タカハシ", "takahashi"), ("田中", "タナカ", "tanaka"),
-    ("伊藤", "イトウ", "ito"), ("渡辺", "ワタナベ", "watanabe"),
-    ("山本", "ヤマモト", "yamamoto"), ("中村", "ナカムラ", "nakamura"),
-    ("小林", "コバヤシ", "kobayashi"), ("加藤", "カトウ", "kato"),
-    ("吉田", "ヨシダ", "yoshida"), ("山田", "ヤマダ", "yamada"),
-    ("佐々木", "ササキ", "sasaki"), ("山口", "ヤマグチ", "yamaguchi"),
-    ("松本", "マツモト", "matsumoto"), ("井上", "イノウエ", "inoue"),
-    ("木村", "キムラ", "kimura"), ("林", "ハヤシ", "hayashi"),
-    ("斎藤", "サイトウ", "saito"), ("清水", "シミズ", "shimizu"),
-    ("山崎", "ヤマザキ", "yamazaki"), ("森", "モリ", "mori"),
-    ("池田", "イケダ", "ikeda"), ("橋本", "ハシモト", "hashimoto"),
-    ("阿部", "アベ", "abe"), ("石川", "イシカワ", "ishikawa"),
-    ("山下", "ヤマシタ", "yamashita"), ("中島", "ナカジマ", "nakajima"),
-    ("石井", "イシイ", "ishii"), ("小川", "オガワ", "ogawa"),
-    ("前田", "マエダ", "maeda"), ("岡田", "オカダ", "okada"),
-    ("長谷川", "ハセガワ", "hasegawa"), ("藤田", "フジタ", "fujita"),
-    ("後藤", "ゴトウ", "goto"), ("近藤", "コンドウ", "kondo"),
-    ("村上", "ムラカミ", "murakami"), ("遠藤", "エンドウ", "endo"),
-    ("青木", "アオキ", "aoki"), ("坂本", "サカモト", "sakamoto"),
-    ("福田", "フクダ", "fukuda"), ("太田", "オオタ", "ota"),
-    ("西村", "ニシムラ", "nishimura"), ("藤井", "フジイ", "fujii"),
-    ("金子", "カネコ", "kaneko"), ("岡本", "オカモト", "okamoto"),
-    ("藤原", "フジワラ", "fujiwara"), ("中野", "ナカノ", "nakano"),
-    ("三浦", "ミウラ", "miura"), ("原田", "ハラダ", "harada"),
-    ("松田", "マツダ", "matsuda"), ("竹内", "タケウチ", "takeuchi"),
-    ("小野", "オノ", "ono"), ("田村", "タムラ", "tamura"),
-    ("中山", "ナカヤマ", "nakayama"), ("和田", "ワダ", "wada"),
-    ("石田", "イシダ", "ishida"), ("上田", "ウエダ", "ueda"),
-    ("森田", "モリタ", "morita"), ("大野", "オオノ", "ono"),
-]  # fmt: skip
+# (kanji, katakana, romaji): the demo's family names
+FAMILY_JA = JP_FAMILY
 GIVEN_JA = [
     ("翔", "ショウ", "sho"), ("大翔", "ヒロト", "hiroto"), ("蓮", "レン", "ren"),
     ("陽翔", "ハルト", "haruto"), ("悠真", "ユウマ", "yuma"),
