@@ -1,6 +1,5 @@
 import pytest
 import stripe
-from django.core.cache import cache
 
 from campaigns import stripe_gateway
 from campaigns.fake_stripe import FakeStripeHTTPClient
@@ -12,9 +11,9 @@ def _stripe_settings(settings):
     settings.STRIPE_SECRET_KEY = "sk_test_kyosei"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.KYOSEI_DEMO = False
-    cache.clear()
+    # No cache.clear(): each test has its own cache namespace (tests/conftest.py),
+    # and clearing a shared Redis would wipe other workers' tests mid-run.
     yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -93,9 +93,6 @@ def test_wrong_password_is_refused(client):
 
 @override_settings(ACCOUNT_RATE_LIMITS={"login_failed": "3/m/ip,3/5m/key"})
 def test_failed_logins_are_rate_limited(client):
-    from django.core.cache import cache
-
-    cache.clear()
     user = staff_user(Role.FINANCE)
     for _ in range(3):
         client.post(reverse("account_login"), {"login": user.email, "password": "no"})
