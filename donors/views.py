@@ -72,6 +72,7 @@ from donors.services.donors import consent_record, donor_create, donor_update
 from donors.services.gifts import gift_record, gift_refund
 from grants.models import Fund
 from kyosei.money import Money, format_yen
+from kyosei.viewsets import KeptRecordViewSet
 
 # -- permissions ----------------------------------------------------------------------
 
@@ -719,17 +720,6 @@ class GivingTotalsView(
 # -- viewsets (registered in donors/wagtail_hooks.py) ---------------------------------
 
 
-def _history_urls(viewset: ModelViewSet) -> list:
-    return [
-        path("history/<int:pk>/", viewset.history_view, name="history"),
-        path(
-            "history-results/<int:pk>/",
-            viewset.history_results_view,
-            name="history_results",
-        ),
-    ]
-
-
 class DonorChooserViewSet(ChooserViewSet):
     model = Donor
     name = "donor_chooser"
@@ -754,7 +744,7 @@ class DonorChooserViewSet(ChooserViewSet):
 donor_chooser_viewset = DonorChooserViewSet()
 
 
-class DonorViewSet(ModelViewSet):
+class DonorViewSet(KeptRecordViewSet):
     """Donor list, detail, create and edit. No delete: donors are merged, and
     gifts keep them (PROTECT)."""
 
@@ -768,26 +758,14 @@ class DonorViewSet(ModelViewSet):
     create_template_name = "donors/admin/donor_form.html"
     edit_template_name = "donors/admin/donor_form.html"
     form_fields = DONOR_FORM_FIELDS
-    copy_view_enabled = False
-    add_to_reference_index = False
 
     def get_form_class(self, for_update: bool = False):
         return DonorForm
 
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(
-            delete_url_name=None, usage_url_name=None, **kwargs
-        )
-
-    def get_urlpatterns(self):
+    def extra_urlpatterns(self) -> list:
         return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-            path("new/", self.add_view, name="add"),
-            path("edit/<int:pk>/", self.edit_view, name="edit"),
             path("<int:pk>/", DonorDetailView.as_view(), name="detail"),
             path("postal-code/", postal_lookup_view, name="postal_lookup"),
-            *_history_urls(self),
         ]
 
 

@@ -23,7 +23,6 @@ from django.views.generic import TemplateView
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
 
 from grants.forms import FundForm, PeriodForm
@@ -35,6 +34,7 @@ from grants.selectors import (
     fund_movements,
 )
 from kyosei.money import Money, format_yen
+from kyosei.viewsets import KeptRecordViewSet
 
 MOVEMENTS_SHOWN = 500
 
@@ -151,7 +151,7 @@ class FundDetailView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
-class FundViewSet(ModelViewSet):
+class FundViewSet(KeptRecordViewSet):
     """Funds: no delete (ledger entries PROTECT them); close a fund instead."""
 
     model = Fund
@@ -162,28 +162,9 @@ class FundViewSet(ModelViewSet):
     add_to_admin_menu = True
     index_view_class = FundIndexView
     form_fields = FundForm.Meta.fields
-    copy_view_enabled = False
-    add_to_reference_index = False
 
     def get_form_class(self, for_update: bool = False):
         return FundForm
 
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(
-            delete_url_name=None, usage_url_name=None, **kwargs
-        )
-
-    def get_urlpatterns(self):
-        return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-            path("new/", self.add_view, name="add"),
-            path("edit/<int:pk>/", self.edit_view, name="edit"),
-            path("<int:pk>/", FundDetailView.as_view(), name="detail"),
-            path("history/<int:pk>/", self.history_view, name="history"),
-            path(
-                "history-results/<int:pk>/",
-                self.history_results_view,
-                name="history_results",
-            ),
-        ]
+    def extra_urlpatterns(self) -> list:
+        return [path("<int:pk>/", FundDetailView.as_view(), name="detail")]
