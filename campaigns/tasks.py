@@ -6,10 +6,7 @@ import datetime as dt
 import logging
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -52,53 +49,39 @@ def reconcile_stripe(days: int = 3) -> dict:
     return stripe_reconcile(since=since).as_dict()
 
 
-def _send(template: str, *, to: str, language: str, context: dict) -> None:
-    with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"campaigns/email/{template}_subject.txt", context)
-        body = render_to_string(f"campaigns/email/{template}.txt", context)
-    send_mail(" ".join(subject.split()), body, None, [to])
-
-
-@shared_task(name="campaigns.gift_acknowledge")
+@shared_task(
+    name="campaigns.gift_acknowledge",
+    autoretry_for=(Exception,),
+    retry_backoff=60,
+    max_retries=5,
+)
 def gift_acknowledge(gift_pk: int) -> str:
-    """After a gift is committed: the numbered receipt (寄附金受領証明書, emailed by
-    the receipts service), or — when one cannot be issued yet (no postal address
-    given, an unnamed donor) — a plain thank-you email that claims no tax status.
-    """
-    from donors.models import Gift
-    from donors.receipts.errors import ReceiptError
-    from donors.receipts.services import receipt_issue_single
+    """After a gift is committed: its receipt or a thank-you, exactly once."""
+    from campaigns.services.acknowledge import gift_acknowledge as acknowledge
 
-    gift = Gift.objects.select_related("donor", "campaign").get(pk=gift_pk)
-    if gift.donor is None:
-        return "no-donor"
-    try:
-        receipt = receipt_issue_single(gift=gift, user=None, send_email=True)
-    except ReceiptError as exc:
-        logger.info("No receipt for gift %s yet: %s", gift_pk, exc)
-    except Exception:  # the gift is recorded; never lose the thank-you over this
-        logger.exception("Receipt for gift %s failed; sending a thank-you", gift_pk)
-    else:
-        return f"receipt {receipt.number}"
-    if not gift.donor.email:
-        return "no-email"
-    _send(
-        "thank_you",
-        to=gift.donor.email,
-        language=gift.donor.preferred_language,
-        context={"gift": gift, "donor": gift.donor},
-    )
-    return "thank-you"
+    return acknowledge(gift_pk=gift_pk)
+
+
+@shared_task(name="campaigns.acknowledge_pending")
+def acknowledge_pending() -> int:
+    """Beat: queue the thank-you of gifts whose own task never ran."""
+    from campaigns.services.acknowledge import gifts_unacknowledged
+
+    pks = gifts_unacknowledged()
+    for pk in pks:
+        gift_acknowledge.delay(pk)
+    return len(pks)
 
 
 @shared_task(name="campaigns.recurring_payment_failed_email")
 def recurring_payment_failed_email(recurring_pk: int) -> str:
+    from campaigns.services.acknowledge import donor_email_send
     from donors.models import RecurringGift
 
     recurring = RecurringGift.objects.select_related("donor").get(pk=recurring_pk)
     if not recurring.donor.email:
         return "no-email"
-    _send(
+    donor_email_send(
         "payment_failed",
         to=recurring.donor.email,
         language=recurring.donor.preferred_language,

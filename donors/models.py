@@ -387,6 +387,15 @@ class Gift(models.Model):
         related_name="+",
     )
     notes = models.TextField(_("notes"), blank=True)
+    acknowledged_at = models.DateTimeField(
+        _("thanked at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the donor of this online gift was sent a receipt or a thank-you "
+            "email. Empty means it is still to be sent; it is retried hourly."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

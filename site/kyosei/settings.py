@@ -182,6 +182,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "campaigns.reconcile_stripe",
         "schedule": 60 * 60,
     },
+    "campaigns-acknowledge-pending": {
+        "task": "campaigns.acknowledge_pending",
+        "schedule": 60 * 60,
+    },
     "campaigns-retry-failed-events": {
         "task": "campaigns.retry_failed_events",
         "schedule": 10 * 60,

@@ -101,6 +101,11 @@ class Command(BaseCommand):
                 f"first post; the worker needed {busy:.2f} s after the last post: "
                 f"{unique / busy:.1f} events/s processed"
             )
+            thanked_s = self._wait_thanked(fund, opts["timeout"])
+            self.stdout.write(
+                f"Every gift's receipt or thank-you was sent {thanked_s:.2f} s "
+                "after the first post"
+            )
             self._verify(fund, expected_yen, unique, event_ids)
         finally:
             if worker is not None:
@@ -302,6 +307,18 @@ class Command(BaseCommand):
             time.sleep(1)
         raise CommandError("Timed out waiting for the worker.")
 
+    def _wait_thanked(self, fund: Fund, timeout: int) -> float:
+        """Until the worker has acknowledged every gift (its follow-up tasks), so
+        stopping the worker leaves no task of this run in the broker's queue."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not Gift.objects.filter(
+                fund=fund, acknowledged_at__isnull=True
+            ).exists():
+                return time.perf_counter() - self._started
+            time.sleep(1)
+        raise CommandError("Timed out waiting for the gifts' thank-you emails.")
+
     def _verify(
         self, fund: Fund, expected_yen: int, unique: int, event_ids: list[str]
     ) -> None:
@@ -320,10 +337,12 @@ class Command(BaseCommand):
             ):
                 statuses[status] = statuses.get(status, 0) + n
         self.stdout.write(f"Events by status: {statuses}")
-        self.stdout.write(f"Gifts: {gifts} (expected {unique})")
+        thanked = Gift.objects.filter(fund=fund, acknowledged_at__isnull=False).count()
+        self.stdout.write(f"Gifts: {gifts} (expected {unique}), thanked: {thanked}")
         self.stdout.write(f"Ledger: ¥{ledger:,} (expected ¥{expected_yen:,})")
-        if ledger != expected_yen or gifts != unique:
+        if ledger != expected_yen or gifts != unique or thanked != unique:
             raise CommandError(
-                "MISMATCH: the ledger does not equal the expected total."
+                "MISMATCH: the ledger, the gifts or the thank-yous differ from "
+                "what was expected."
             )
         self.stdout.write(self.style.SUCCESS("OK: ledger equals the expected total."))
