@@ -1,5 +1,6 @@
 """Staff screens for online giving (Wagtail admin): Stripe webhook events with
-their status and payload (retry failed ones), and donation intents.
+their status and payload (retry failed ones), donation intents, and the Stripe
+reconciliation runs (run one now).
 
 Each view states its permission; nothing here changes money: a retry only puts
 the event back through ``stripe_event_process``.
@@ -27,11 +28,12 @@ from wagtail.admin.views.generic import IndexView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from campaigns.errors import GatewayError
-from campaigns.models import DonationIntent, StripeEvent
+from campaigns.models import DonationIntent, ReconciliationRun, StripeEvent
 from campaigns.services.stripe_events import stripe_event_retry
 
 
@@ -49,6 +51,45 @@ class ReadOnlyPolicy(ModelPermissionPolicy):
 
 register_permission_policy(StripeEvent, ReadOnlyPolicy(StripeEvent))
 register_permission_policy(DonationIntent, ReadOnlyPolicy(DonationIntent))
+register_permission_policy(ReconciliationRun, ReadOnlyPolicy(ReconciliationRun))
+
+
+class ProcessRecordViewSet(ModelViewSet):
+    """Rows written by processes (Stripe, the beat), never by hand: an index and,
+    if ``detail_view_class`` is set, a detail page; no add, edit or delete."""
+
+    form_fields: list[str] = []
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    add_to_reference_index = False
+    detail_view_class: type | None = None
+
+    def get_common_view_kwargs(self, **kwargs):
+        detail = self.get_url_name("detail") if self.detail_view_class else None
+        return super().get_common_view_kwargs(
+            add_url_name=None,
+            edit_url_name=detail,
+            delete_url_name=None,
+            usage_url_name=None,
+            history_url_name=None,
+            **kwargs,
+        )
+
+    def extra_urlpatterns(self) -> list:
+        return []
+
+    def get_urlpatterns(self):
+        detail = (
+            [path("<int:pk>/", self.detail_view_class.as_view(), name="detail")]
+            if self.detail_view_class
+            else []
+        )
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            *detail,
+            *self.extra_urlpatterns(),
+        ]
 
 
 class StripeEventFilterSet(WagtailFilterSet):
@@ -148,34 +189,17 @@ class StripeEventRetryView(StripeEventDetailView):
         return redirect("stripe_events:detail", self.event.pk)
 
 
-class StripeEventViewSet(ModelViewSet):
+class StripeEventViewSet(ProcessRecordViewSet):
     model = StripeEvent
     name = "stripe_events"
     url_prefix = "online-giving/stripe-events"
     icon = "cogs"
     menu_label = gettext_lazy("Stripe events")
     index_view_class = StripeEventIndexView
-    form_fields: list[str] = []
-    copy_view_enabled = False
-    add_to_reference_index = False
+    detail_view_class = StripeEventDetailView
 
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(
-            add_url_name=None,
-            edit_url_name=self.get_url_name("detail"),
-            delete_url_name=None,
-            usage_url_name=None,
-            history_url_name=None,
-            **kwargs,
-        )
-
-    def get_urlpatterns(self):
-        return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-            path("<int:pk>/", StripeEventDetailView.as_view(), name="detail"),
-            path("<int:pk>/retry/", StripeEventRetryView.as_view(), name="retry"),
-        ]
+    def extra_urlpatterns(self):
+        return [path("<int:pk>/retry/", StripeEventRetryView.as_view(), name="retry")]
 
 
 class DonationIntentIndexView(IndexView):
@@ -210,37 +234,184 @@ class DonationIntentIndexView(IndexView):
         ]
 
 
-class DonationIntentViewSet(ModelViewSet):
+class DonationIntentViewSet(ProcessRecordViewSet):
     model = DonationIntent
     name = "donation_intents"
     url_prefix = "online-giving/donations"
     icon = "form"
     menu_label = gettext_lazy("Online donations")
     index_view_class = DonationIntentIndexView
-    form_fields: list[str] = []
-    copy_view_enabled = False
-    inspect_view_enabled = False
-    add_to_reference_index = False
 
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(
-            add_url_name=None,
-            edit_url_name=None,
-            delete_url_name=None,
-            usage_url_name=None,
-            history_url_name=None,
-            **kwargs,
+
+# -- reconciliation ------------------------------------------------------------------
+
+
+class ReconciliationIndexView(IndexView):
+    default_ordering = "-started_at"
+    page_title = gettext_lazy("Stripe reconciliation")
+    any_permission_required = ["view"]
+
+    def get_base_queryset(self) -> QuerySet[ReconciliationRun]:
+        return ReconciliationRun.objects.select_related("started_by")
+
+    @cached_property
+    def header_buttons(self):
+        if not self.request.user.has_perm("campaigns.run_reconciliationrun"):
+            return []
+        return [
+            HeaderButton(
+                _("Run now"), url=reverse("reconciliation:run"), icon_name="resubmit"
+            )
+        ]
+
+    @cached_property
+    def columns(self):
+        return [
+            TitleColumn(
+                "started_at",
+                label=_("Run at"),
+                get_url=lambda r: reverse("reconciliation:detail", args=[r.pk]),
+                accessor=lambda r: r.started_at.strftime("%Y-%m-%d %H:%M"),
+                sort_key="started_at",
+            ),
+            Column("status", label=_("Status"), accessor="get_status_display"),
+            Column("checked_charges", label=_("Charges checked")),
+            Column(
+                "replayed",
+                label=_("Events replayed"),
+                accessor=_count("replayed_events"),
+            ),
+            Column(
+                "missing",
+                label=_("Charges without a gift"),
+                accessor=_count("missing_gifts"),
+            ),
+            Column(
+                "unknown",
+                label=_("Gifts without a charge"),
+                accessor=_count("unknown_charges"),
+            ),
+            Column(
+                "started_by",
+                label=_("Started by"),
+                accessor=lambda r: r.started_by or _("Hourly (automatic)"),
+            ),
+        ]
+
+
+def _count(attribute: str):
+    return lambda run: len(getattr(run, attribute) or [])
+
+
+class ReconciliationDetailView(WagtailAdminTemplateMixin, TemplateView):
+    template_name = "campaigns/admin/reconciliation_detail.html"
+    header_icon = "resubmit"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("campaigns.view_reconciliationrun"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def run(self) -> ReconciliationRun:
+        return get_object_or_404(
+            ReconciliationRun.objects.select_related("started_by"), pk=self.kwargs["pk"]
         )
 
-    def get_urlpatterns(self):
-        return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
+    def get_page_title(self) -> str:
+        return _("Stripe reconciliation")
+
+    def get_page_subtitle(self) -> str:
+        return str(self.run)
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {
+                "url": reverse("reconciliation:index"),
+                "label": _("Stripe reconciliation"),
+            },
+            {"url": "", "label": str(self.run)},
         ]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from campaigns.models import StripeEvent
+
+        context = super().get_context_data(**kwargs)
+        run = self.run
+        event_pks = dict(
+            StripeEvent.objects.filter(
+                stripe_id__in=[row["event"] for row in run.replayed_events]
+            ).values_list("stripe_id", "pk")
+        )
+        context.update(
+            run=run,
+            replayed=[
+                {**row, "pk": event_pks.get(row["event"])}
+                for row in run.replayed_events
+            ],
+            can_view_gifts=self.request.user.has_perm("donors.view_gift"),
+        )
+        return context
+
+
+class ReconciliationRunView(WagtailAdminTemplateMixin, TemplateView):
+    """GET: what a run does; POST: queue one now (Celery, or at once when eager)."""
+
+    template_name = "campaigns/admin/reconciliation_run.html"
+    header_icon = "resubmit"
+    page_title = gettext_lazy("Run a Stripe reconciliation")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("campaigns.run_reconciliationrun"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {
+                "url": reverse("reconciliation:index"),
+                "label": _("Stripe reconciliation"),
+            },
+            {"url": "", "label": _("Run now")},
+        ]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from campaigns import stripe_gateway
+        from campaigns.tasks import reconcile_stripe
+
+        if not stripe_gateway.is_available():
+            messages.error(request, _("Stripe is not configured (STRIPE_SECRET_KEY)."))
+            return redirect("reconciliation:index")
+        try:
+            days = min(max(int(request.POST.get("days", "3")), 1), 30)
+        except ValueError:
+            days = 3
+        reconcile_stripe.delay(days=days, user_pk=request.user.pk)
+        messages.success(
+            request,
+            _(
+                "The reconciliation was started. Its result appears in this list "
+                "when it is done."
+            ),
+        )
+        return redirect("reconciliation:index")
+
+
+class ReconciliationViewSet(ProcessRecordViewSet):
+    model = ReconciliationRun
+    name = "reconciliation"
+    url_prefix = "online-giving/reconciliation"
+    icon = "resubmit"
+    menu_label = gettext_lazy("Stripe reconciliation")
+    index_view_class = ReconciliationIndexView
+    detail_view_class = ReconciliationDetailView
+
+    def extra_urlpatterns(self):
+        return [path("run/", ReconciliationRunView.as_view(), name="run")]
 
 
 class OnlineGivingViewSetGroup(ViewSetGroup):
     menu_label = gettext_lazy("Online giving")
     menu_icon = "globe"
     menu_order = 220
-    items = (DonationIntentViewSet, StripeEventViewSet)
+    items = (DonationIntentViewSet, StripeEventViewSet, ReconciliationViewSet)

@@ -90,6 +90,8 @@ class FakeStripeHTTPClient(stripe.HTTPClient):
     refunds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     charges: list[dict[str, Any]] = field(default_factory=list)
     invoices: list[dict[str, Any]] = field(default_factory=list)
+    #: What ``GET /v1/events`` lists (tests put "missed" events here).
+    events: list[dict[str, Any]] = field(default_factory=list)
     fail_with: int | None = None
 
     def __post_init__(self) -> None:
@@ -146,6 +148,8 @@ class FakeStripeHTTPClient(stripe.HTTPClient):
             return 200, _list(data, "/v1/refunds")
         if method == "get" and segments == ["charges"]:
             return 200, _list(self.charges, "/v1/charges")
+        if method == "get" and segments == ["events"]:
+            return 200, self._events(params)
         if method == "get" and segments == ["invoices"]:
             return 200, _list(self.invoices, "/v1/invoices")
         if method == "get" and segments == ["invoice_payments"]:
@@ -170,6 +174,24 @@ class FakeStripeHTTPClient(stripe.HTTPClient):
             }
         }
         return 404, error
+
+    def _events(self, params: dict[str, str]) -> dict[str, Any]:
+        types = {v for k, v in params.items() if k.startswith("types[")}
+        since = int(params.get("created[gte]", "0") or 0)
+        data = [
+            e
+            for e in self.events
+            if (not types or e["type"] in types) and int(e.get("created", 0)) >= since
+        ]
+        data.sort(key=lambda e: -int(e.get("created", 0)))
+        after = params.get("starting_after")
+        if after:
+            ids = [e["id"] for e in data]
+            data = data[ids.index(after) + 1 :] if after in ids else []
+        limit = int(params.get("limit", "10") or 10)
+        page = _list(data[:limit], "/v1/events")
+        page["has_more"] = len(data) > limit
+        return page
 
     def _subscription(self, method: str, sub_id: str, params: dict[str, str]):
         current = self.objects.get(sub_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.errors import CheckoutError
@@ -10,7 +11,7 @@ from campaigns.models import DONATION_CURRENCIES, DonationIntent
 from campaigns.services.checkout import donation_amount_check
 from donors import normalise
 from donors.normalise import PREFECTURES
-from kyosei.money import CurrencyError, Money
+from kyosei.money import CurrencyError, Money, format_money
 
 COUNTRIES = [
     ("JP", _("Japan")),
@@ -27,9 +28,39 @@ COUNTRIES = [
 ]
 
 
+def preset_choices(page, currency: str, frequency: str) -> list[tuple[str, str]]:
+    """(value in major units, label) of the campaign's suggested amounts."""
+    if page is None:
+        return []
+    language = get_language()
+    return [
+        (str(m.major), format_money(m, language))
+        for m in page.presets(currency, frequency)
+    ]
+
+
+def preset_table(page) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """Every currency's and frequency's choices, for the form's script."""
+    return {
+        currency: {
+            frequency: [
+                {"value": value, "label": label}
+                for value, label in preset_choices(page, currency, frequency)
+            ]
+            for frequency in DonationIntent.Frequency.values
+        }
+        for currency in DONATION_CURRENCIES
+    }
+
+
 class DonateForm(forms.Form):
-    preset = forms.ChoiceField(
-        label=_("Amount"), required=False, widget=forms.RadioSelect, choices=[]
+    # Checked in clean(), not as a ChoiceField: a typed amount wins over a
+    # choice left selected, whatever currency that choice was in.
+    preset = forms.CharField(
+        label=_("Amount"),
+        required=False,
+        max_length=20,
+        widget=forms.RadioSelect,
     )
     amount = forms.CharField(
         label=_("Other amount"),
@@ -81,14 +112,35 @@ class DonateForm(forms.Form):
     # Honeypot: hidden from people by CSS; bots fill every field.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
 
-    def __init__(self, *args, presets: list[int] | None = None, **kwargs):
+    def __init__(self, *args, page=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.presets = presets or []
-        self.fields["preset"].choices = [(str(p), f"¥{p:,}") for p in self.presets]
+        # The choices follow the currency and frequency the donor picked (the
+        # script swaps them in the browser; without it, they follow on reload).
+        data = self.data if self.is_bound else {}
+        currency = data.get("currency")
+        if currency not in DONATION_CURRENCIES:
+            currency = "JPY"
+        frequency = data.get("frequency")
+        if frequency not in DonationIntent.Frequency.values:
+            frequency = DonationIntent.Frequency.ONCE
+        choices = preset_choices(page, currency, frequency)
+        self.fields["preset"].widget.choices = choices
+        self.preset_amounts = {Money.of(value, currency) for value, _label in choices}
+        self.preset_currency = currency
+        if not self.is_bound and choices:
+            self.initial.setdefault("preset", choices[min(1, len(choices) - 1)][0])
 
     @property
     def is_bot(self) -> bool:
         return bool(self.data.get("website"))
+
+    def _is_preset(self, raw: str, currency: str | None) -> bool:
+        if currency != self.preset_currency:
+            return False
+        try:
+            return Money.of(raw, currency) in self.preset_amounts
+        except (ValueError, TypeError, ArithmeticError, CurrencyError):
+            return False
 
     def clean_amount(self) -> str:
         raw = self.cleaned_data["amount"].strip().replace(",", "").replace("¥", "")
@@ -104,10 +156,9 @@ class DonateForm(forms.Form):
         raw = data.get("amount") or data.get("preset")
         if not raw:
             self.add_error("amount", _("Please choose or enter an amount."))
-        elif data.get("preset") and not data.get("amount") and currency != "JPY":
-            # The presets are yen; in another currency the donor types an amount.
+        elif not data.get("amount") and not self._is_preset(raw, currency):
             self.add_error(
-                "amount", _("Please enter the amount in %(c)s.") % {"c": currency}
+                "preset", _("Please choose one of the amounts shown, or type your own.")
             )
         elif currency:
             try:

@@ -11,20 +11,92 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
 from wagtail import blocks
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageBlock
-from wagtail.models import Page
+from wagtail.models import Orderable, Page
 
 from kyosei.money import Money
 
 #: Currencies a donor may give in; JPY is the default and the books' currency.
 DONATION_CURRENCIES = ("JPY", "USD", "EUR", "AUD", "GBP", "VND", "PHP")
+
+#: Suggested amounts in major units where a campaign sets none (every one of them
+#: is within the checkout limits; a test checks it).
+DEFAULT_PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "JPY": {
+        "once": ("3000", "5000", "10000", "30000"),
+        "monthly": ("1000", "3000", "5000"),
+    },
+    "USD": {"once": ("25", "50", "100", "250"), "monthly": ("10", "25", "50")},
+    "EUR": {"once": ("25", "50", "100", "250"), "monthly": ("10", "25", "50")},
+    "AUD": {"once": ("30", "50", "100", "250"), "monthly": ("15", "30", "50")},
+    "GBP": {"once": ("20", "50", "100", "200"), "monthly": ("10", "20", "50")},
+    "VND": {
+        "once": ("200000", "500000", "1000000", "2000000"),
+        "monthly": ("100000", "200000", "500000"),
+    },
+    "PHP": {"once": ("500", "1000", "2500", "5000"), "monthly": ("300", "500", "1000")},
+}
+FREQUENCY_CHOICES = [("once", _("One-time")), ("monthly", _("Monthly"))]
+
+
+def parse_preset_amounts(raw: str, currency: str) -> list[Money]:
+    """``"10, 25, 12.50"`` in ``currency`` → Money; ``ValueError`` names a bad part."""
+    from campaigns.errors import CheckoutError
+    from campaigns.services.checkout import donation_amount_check
+
+    out: list[Money] = []
+    for part in raw.replace("、", ",").split(","):
+        part = part.strip().replace("¥", "").replace("$", "")
+        if not part:
+            continue
+        try:
+            money = Money.of(part.replace("_", ""), currency)
+        except (ValueError, TypeError, ArithmeticError):
+            raise ValueError(
+                _("“%(p)s” is not an amount in %(c)s.") % {"p": part, "c": currency}
+            ) from None
+        try:
+            donation_amount_check(money)
+        except CheckoutError as exc:
+            raise ValueError(f"{money}: {exc}") from None
+        out.append(money)
+    if not out:
+        raise ValueError(_("Give at least one amount."))
+    return out
+
+
+class CampaignPageForm(WagtailAdminPageForm):
+    """One set of suggested amounts per currency and frequency."""
+
+    def clean(self):
+        cleaned = super().clean()
+        formset = self.formsets.get("preset_sets")
+        if formset is None or not formset.is_valid():
+            return cleaned  # its own errors are shown first
+        seen: set[tuple[str, str]] = set()
+        for form in formset.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE"):
+                continue
+            key = (data.get("currency"), data.get("frequency"))
+            if key in seen:
+                form.add_error(
+                    "currency",
+                    _("%(c)s %(f)s amounts are already set above.")
+                    % {"c": key[0], "f": dict(FREQUENCY_CHOICES).get(key[1], "")},
+                )
+            seen.add(key)
+        return cleaned
 
 
 class CampaignIndexPage(Page):
@@ -82,17 +154,6 @@ class CampaignPage(Page):
             "designated appeal, or the general fund)."
         ),
     )
-    suggested_amounts_jpy = models.CharField(
-        _("suggested amounts (yen)"),
-        max_length=200,
-        default="3000,5000,10000,30000",
-        help_text=_("Comma-separated whole yen, e.g. 3000,5000,10000."),
-    )
-    suggested_amounts_monthly_jpy = models.CharField(
-        _("suggested monthly amounts (yen)"),
-        max_length=200,
-        default="1000,3000,5000",
-    )
     offer_cover_fees = models.BooleanField(
         _("offer “cover the fees”"),
         default=True,
@@ -115,13 +176,21 @@ class CampaignPage(Page):
         ),
         MultiFieldPanel(
             [
-                FieldPanel("suggested_amounts_jpy"),
-                FieldPanel("suggested_amounts_monthly_jpy"),
                 FieldPanel("offer_cover_fees"),
+                InlinePanel(
+                    "preset_sets",
+                    label=_("Suggested amounts"),
+                    help_text=_(
+                        "Per currency and frequency. A currency or frequency not "
+                        "listed here uses Kyosei's defaults (e.g. ¥3,000 / ¥5,000 / "
+                        "¥10,000 / ¥30,000 once, US$25 / US$50 / US$100 / US$250)."
+                    ),
+                ),
             ],
             heading=_("Donate form"),
         ),
     ]
+    base_form_class = CampaignPageForm
     parent_page_types = ["campaigns.CampaignIndexPage"]
     subpage_types: list[str] = []
     template = "campaigns/campaign_page.html"
@@ -129,22 +198,27 @@ class CampaignPage(Page):
     class Meta:
         verbose_name = _("campaign")
 
-    @staticmethod
-    def _amounts(raw: str) -> list[int]:
-        out = []
-        for part in raw.split(","):
-            part = part.strip()
-            if part.isdigit() and int(part) > 0:
-                out.append(int(part))
-        return out
+    def presets(self, currency: str, frequency: str) -> list[Money]:
+        """The suggested amounts for ``currency`` and ``frequency``: the page's own
+        if an editor set them, else ``DEFAULT_PRESETS``."""
+        for preset_set in self.preset_sets.all():
+            if (preset_set.currency, preset_set.frequency) == (currency, frequency):
+                amounts = preset_set.amounts_list()
+                if amounts:
+                    return amounts
+        major = DEFAULT_PRESETS.get(currency, {}).get(frequency, ())
+        return [Money.of(amount, currency) for amount in major]
 
-    @property
-    def presets_once(self) -> list[int]:
-        return self._amounts(self.suggested_amounts_jpy)
-
-    @property
-    def presets_monthly(self) -> list[int]:
-        return self._amounts(self.suggested_amounts_monthly_jpy)
+    def presets_table(self) -> dict[str, dict[str, list[str]]]:
+        """Every currency's presets as major-unit strings, for the donate form's
+        script (which swaps the choices when the donor changes currency)."""
+        return {
+            currency: {
+                frequency: [str(m.major) for m in self.presets(currency, frequency)]
+                for frequency in ("once", "monthly")
+            }
+            for currency in DONATION_CURRENCIES
+        }
 
     def is_open(self, today: dt.date | None = None) -> bool:
         today = today or timezone.localdate()
@@ -164,6 +238,51 @@ class CampaignPage(Page):
         from campaigns.views import campaign_page_serve
 
         return campaign_page_serve(self, request, super().serve, *args, **kwargs)
+
+
+class CampaignPresetSet(Orderable):
+    """Suggested amounts of one campaign in one currency and frequency."""
+
+    page = ParentalKey(
+        "campaigns.CampaignPage", on_delete=models.CASCADE, related_name="preset_sets"
+    )
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        choices=[(c, c) for c in DONATION_CURRENCIES],
+        default="JPY",
+    )
+    frequency = models.CharField(
+        _("frequency"), max_length=10, choices=FREQUENCY_CHOICES, default="once"
+    )
+    amounts = models.CharField(
+        _("amounts"),
+        max_length=200,
+        help_text=_(
+            "Comma-separated, in the currency's usual unit: 3000, 5000, 10000 for "
+            "yen; 10, 25, 50 for US dollars; 12.50 is allowed where cents exist."
+        ),
+    )
+
+    panels = [FieldPanel("currency"), FieldPanel("frequency"), FieldPanel("amounts")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("suggested amounts")
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        try:
+            parse_preset_amounts(self.amounts, self.currency)
+        except ValueError as exc:
+            raise ValidationError({"amounts": str(exc)}) from None
+
+    def amounts_list(self) -> list[Money]:
+        try:
+            return parse_preset_amounts(self.amounts, self.currency)
+        except ValueError:  # saved before a limit changed: show what is valid
+            return []
 
 
 class DonationIntent(models.Model):
@@ -311,3 +430,54 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id}"
+
+
+class ReconciliationRun(models.Model):
+    """One comparison of Stripe's recent events and charges with Kyosei's gifts.
+
+    Written by ``stripe_reconcile`` (hourly beat, or a finance user's "run now");
+    never edited. The lists are kept as they were found, for staff to follow up.
+    """
+
+    class Status(models.TextChoices):
+        OK = "ok", _("Everything matches")
+        REPAIRED = "repaired", _("Missed events replayed")
+        ATTENTION = "attention", _("Needs attention")
+        FAILED = "failed", _("Stripe could not be reached")
+
+    started_at = models.DateTimeField(_("run at"), auto_now_add=True)
+    since = models.DateTimeField(_("checked from"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, db_index=True
+    )
+    checked_charges = models.PositiveIntegerField(_("charges checked"), default=0)
+    checked_events = models.PositiveIntegerField(_("events checked"), default=0)
+    replayed_events = models.JSONField(
+        _("events replayed"),
+        default=list,
+        help_text=_("Stripe events Kyosei had not received, stored and processed now."),
+    )
+    missing_gifts = models.JSONField(
+        _("charges without a gift"),
+        default=list,
+        help_text=_("Each: charge id, amount, date."),
+    )
+    unknown_charges = models.JSONField(_("gifts without a Stripe charge"), default=list)
+    error = models.TextField(_("error"), blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+        help_text=_("Empty: the hourly automatic run."),
+    )
+
+    class Meta:
+        verbose_name = _("Stripe reconciliation")
+        ordering = ["-started_at", "-id"]
+        permissions = [("run_reconciliationrun", "Can run a Stripe reconciliation")]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"

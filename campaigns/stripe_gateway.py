@@ -319,13 +319,40 @@ def charge_refunds(charge_id: str) -> list[RefundInfo]:
 # -- Reconciliation ----------------------------------------------------------------
 
 
-def charges_list_recent(*, since: dt.datetime, limit: int = 100) -> list[Any]:
+def charges_list_recent(
+    *, since: dt.datetime, limit: int = 100
+) -> list[dict[str, Any]]:
     """Succeeded charges created since ``since`` (first page; enough for a day)."""
     page = _call(
         client().v1.charges.list,
         params={"created": {"gte": int(since.timestamp())}, "limit": limit},
     )
-    return [c for c in page.data if _get(c, "status") == "succeeded"]
+    return [c.to_dict() for c in page.data if _get(c, "status") == "succeeded"]
+
+
+def events_list_recent(
+    *, since: dt.datetime, types: list[str], limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Events of ``types`` created since ``since`` (Stripe keeps 30 days), newest
+    first, as plain dicts shaped like the webhook's payloads; at most ``limit``."""
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(types), 20):  # Stripe takes up to 20 types a call
+        page = _call(
+            client().v1.events.list,
+            params={
+                "created": {"gte": int(since.timestamp())},
+                "types": types[start : start + 20],
+                "limit": 100,
+            },
+        )
+        try:
+            for event in page.auto_paging_iter():
+                out.append(event.to_dict())
+                if len(out) >= limit:
+                    return out
+        except stripe.StripeError as exc:
+            raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+    return out
 
 
 def invoices_list_recent(*, since: dt.datetime, limit: int = 100) -> list[Any]:

@@ -38,15 +38,26 @@ def retry_failed_events(max_attempts: int = 5) -> int:
 
 
 @shared_task(name="campaigns.reconcile_stripe")
-def reconcile_stripe(days: int = 3) -> dict:
-    """Beat: compare recent Stripe charges/invoices with recorded gifts."""
+def reconcile_stripe(days: int = 3, user_pk: int | None = None) -> dict:
+    """Beat (or a finance user's "run now"): replay missed Stripe events and
+    compare recent charges with recorded gifts."""
+    from django.contrib.auth import get_user_model
+
     from campaigns import stripe_gateway
     from campaigns.services.reconcile import stripe_reconcile
 
     if not stripe_gateway.is_available():
         return {"skipped": "Stripe is not configured"}
+    user = get_user_model().objects.filter(pk=user_pk).first() if user_pk else None
     since = timezone.now() - dt.timedelta(days=days)
-    return stripe_reconcile(since=since).as_dict()
+    run = stripe_reconcile(since=since, user=user)
+    return {
+        "run": run.pk,
+        "status": run.status,
+        "replayed": len(run.replayed_events),
+        "missing_gifts": [row["charge"] for row in run.missing_gifts],
+        "unknown_charges": [row["gift"] for row in run.unknown_charges],
+    }
 
 
 @shared_task(

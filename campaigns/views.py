@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns import stripe_gateway as gateway
 from campaigns.errors import CheckoutError
-from campaigns.forms import DonateForm
+from campaigns.forms import DonateForm, preset_table
 from campaigns.models import DonationIntent
 from campaigns.selectors import campaign_progress
 from campaigns.services.checkout import checkout_start, donation_limits
@@ -46,11 +46,9 @@ def _client_ip(request: HttpRequest) -> str:
 def campaign_page_serve(page, request: HttpRequest, default_serve, *args, **kwargs):
     """GET: the page with its progress bar and donate form. POST: start checkout."""
     if request.method != "POST":
-        request.donate_form = DonateForm(
-            presets=page.presets_once, initial={"preset": _first(page.presets_once)}
-        )
+        request.donate_form = DonateForm(page=page)
         return default_serve(request, *args, **kwargs)
-    form = DonateForm(request.POST, presets=page.presets_once)
+    form = DonateForm(request.POST, page=page)
     if form.is_bot:
         logger.info("Donate form honeypot filled from %s", _client_ip(request))
         return HttpResponseRedirect(page.get_url(request) or "/")
@@ -79,16 +77,11 @@ def campaign_page_serve(page, request: HttpRequest, default_serve, *args, **kwar
     return response
 
 
-def _first(values: list[int]) -> str:
-    return str(values[1] if len(values) > 1 else (values[0] if values else ""))
-
-
 def campaign_page_context(page, request: HttpRequest) -> dict:
-    form = getattr(request, "donate_form", None) or DonateForm(
-        presets=page.presets_once
-    )
+    form = getattr(request, "donate_form", None) or DonateForm(page=page)
     return {
         "form": form,
+        "preset_table": preset_table(page),
         "progress": campaign_progress(page),
         "min_jpy": donation_limits("JPY").minimum,
         "online_giving": gateway.is_available(),

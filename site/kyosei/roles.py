@@ -62,6 +62,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "grants.view_ledgerentry",
         "campaigns.view_donationintent",
         "campaigns.view_stripeevent",
+        "campaigns.view_reconciliationrun",
         "wagtailimages.choose_image",
         "wagtaildocs.choose_document",
     ],
@@ -101,6 +102,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "campaigns.view_donationintent",
         "campaigns.view_stripeevent",
         "campaigns.retry_stripeevent",
+        "campaigns.view_reconciliationrun",
+        "campaigns.run_reconciliationrun",
     ],
     # Read-only, aggregates only: no permission on any personal record.
     Role.BOARD: [
