@@ -60,8 +60,15 @@ def test_demo_monthly_donation_moves_the_progress_bar(
     page.goto(live_server.url + demo_campaign.url)
     assert page.get_by_test_id("raised").inner_text() == "¥0"
 
+    # The suggested amounts follow the currency and the frequency (donate.js).
+    assert page.locator("label[for=id_preset_0]").inner_text().strip() == "¥3,000"
+    page.select_option("select[name=currency]", "USD")
+    assert page.locator("label[for=id_preset_0]").inner_text().strip() == "US$25.00"
+    page.select_option("select[name=currency]", "JPY")
     page.check("input[name=frequency][value=monthly]")
-    page.fill("input[name=amount]", "3000")
+    monthly = page.locator("#donate-presets label").all_inner_texts()
+    assert [t.strip() for t in monthly] == ["¥1,000", "¥3,000", "¥5,000"]
+    page.check("input[name=preset][value='3000']")
     page.fill("input[name=family_name]", "日向")
     page.fill("input[name=given_name]", "ひかり")
     page.fill("input[name=email]", "hikari@example.jp")
