@@ -92,6 +92,17 @@ class ProcessRecordViewSet(ModelViewSet):
         ]
 
 
+class StaffTemplateView(WagtailAdminTemplateMixin, TemplateView):
+    """An admin page that needs one permission (``permission_required``)."""
+
+    permission_required = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm(self.permission_required):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
 class StripeEventFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(
         choices=StripeEvent.Status.choices, label=gettext_lazy("Status")
@@ -135,14 +146,10 @@ class StripeEventIndexView(IndexView):
         ]
 
 
-class StripeEventDetailView(WagtailAdminTemplateMixin, TemplateView):
+class StripeEventDetailView(StaffTemplateView):
     template_name = "campaigns/admin/stripe_event_detail.html"
     header_icon = "cogs"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm("campaigns.view_stripeevent"):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    permission_required = "campaigns.view_stripeevent"
 
     @cached_property
     def event(self) -> StripeEvent:
@@ -173,11 +180,7 @@ class StripeEventRetryView(StripeEventDetailView):
     """POST only: put a failed event back through processing."""
 
     http_method_names = ["post"]
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm("campaigns.retry_stripeevent"):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    permission_required = "campaigns.retry_stripeevent"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
@@ -303,14 +306,10 @@ def _count(attribute: str):
     return lambda run: len(getattr(run, attribute) or [])
 
 
-class ReconciliationDetailView(WagtailAdminTemplateMixin, TemplateView):
+class ReconciliationDetailView(StaffTemplateView):
     template_name = "campaigns/admin/reconciliation_detail.html"
     header_icon = "resubmit"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm("campaigns.view_reconciliationrun"):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    permission_required = "campaigns.view_reconciliationrun"
 
     @cached_property
     def run(self) -> ReconciliationRun:
@@ -354,17 +353,13 @@ class ReconciliationDetailView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
-class ReconciliationRunView(WagtailAdminTemplateMixin, TemplateView):
+class ReconciliationRunView(StaffTemplateView):
     """GET: what a run does; POST: queue one now (Celery, or at once when eager)."""
 
     template_name = "campaigns/admin/reconciliation_run.html"
     header_icon = "resubmit"
     page_title = gettext_lazy("Run a Stripe reconciliation")
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm("campaigns.run_reconciliationrun"):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    permission_required = "campaigns.run_reconciliationrun"
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
