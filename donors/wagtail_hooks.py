@@ -10,6 +10,7 @@ DONORS_AUDIT_ACTIONS = {
     "donors.duplicate.dismissed": _("Duplicate pair dismissed"),
     "donors.consent.recorded": _("Consent recorded"),
     "donors.gift.recorded": _("Gift recorded"),
+    "donors.gift.recorded_many": _("Gifts recorded (import)"),
     "donors.gift.refunded": _("Gift refunded"),
     # donors/services/recurring.py
     "donors.recurring_gift.changed": _("Recurring gift amount changed"),

@@ -29,8 +29,11 @@ from donors.models import Donor
 _LATIN_RE = re.compile(r"[A-Za-z]")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Match:
+    """One payer name's outcome, shared by every row with that name: copy
+    ``candidates`` before changing it."""
+
     outcome: str
     payer_key: str
     donor_id: int | None = None
@@ -40,6 +43,7 @@ class Match:
 
 class PayerMatcher:
     def __init__(self) -> None:
+        self._seen: dict[str, Match] = {}
         merged = dict(
             Donor.objects.filter(merged_into__isnull=False).values_list(
                 "pk", "merged_into_id"
@@ -69,6 +73,13 @@ class PayerMatcher:
                     self.by_latin[latin].add(pk)
 
     def match(self, payer_name: str) -> Match:
+        # A statement repeats its regular payers: normalise each name once.
+        found = self._seen.get(payer_name)
+        if found is None:
+            found = self._seen[payer_name] = self._match(payer_name)
+        return found
+
+    def _match(self, payer_name: str) -> Match:
         key = normalise.payer_kana_key(payer_name)
         if key in self.aliases:
             return Match(ImportRow.Outcome.MATCHED, key, self.aliases[key], via="alias")

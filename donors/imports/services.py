@@ -20,6 +20,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -36,7 +37,7 @@ from donors.imports.models import ImportBatch, ImportRow, PayerAlias, TransferPr
 from donors.imports.readers import csvfile, zengin
 from donors.imports.readers.common import Transfer, read_limited
 from donors.models import Donor, Gift
-from donors.services.donors import donor_create
+from donors.services.donors import donor_create_many
 from donors.services.gifts import (
     GiftItem,
     gift_fingerprints_existing,
@@ -44,7 +45,7 @@ from donors.services.gifts import (
     gift_refund,
 )
 from grants.models import Fund
-from grants.services.ledger import insert_rows, reserve_ids
+from grants.services.ledger import insert_rows
 from kyosei.audit import audit_log
 from kyosei.money import Money
 
@@ -168,6 +169,7 @@ def _preview(
     rows: list[PlannedRow] = []
     seen: set[str] = set()
     total = len(transfers)
+    known_payer, no_name = _("known payer name"), _("no payer name to match")
     for index, transfer in enumerate(transfers, 1):
         row = PlannedRow(
             batch_id=batch.pk if batch else None,
@@ -185,16 +187,16 @@ def _preview(
             row.fingerprint = transfer.fingerprint
             if row.fingerprint in existing or row.fingerprint in seen:
                 row.outcome = ImportRow.Outcome.DUPLICATE
-                row.payer_key = normalise.payer_kana_key(transfer.payer_name)[:200]
+                row.payer_key = matcher.match(transfer.payer_name).payer_key[:200]
             else:
                 match = matcher.match(transfer.payer_name)
                 row.outcome = match.outcome
                 row.payer_key = match.payer_key[:200]
                 row.donor_id = match.donor_id
-                row.candidates = match.candidates
-                row.note = _("known payer name") if match.via == "alias" else ""
+                row.candidates = list(match.candidates)
+                row.note = known_payer if match.via == "alias" else ""
                 if match.outcome == ImportRow.Outcome.AMBIGUOUS and not match.payer_key:
-                    row.note = _("no payer name to match")
+                    row.note = no_name
             seen.add(row.fingerprint)
         rows.append(row)
         if progress is not None and index % 2000 == 0:
@@ -248,48 +250,58 @@ def _apply(
     user: AbstractBaseUser | None,
     fund: Fund,
     method: str,
-    label: str,
+    batch: ImportBatch,
 ) -> tuple[int, int]:
     """Create donors for new payers (one per payer name) and the gifts; returns
     (gifts created, donors created). Runs inside the caller's transaction."""
-    created_for: dict[str, int] = {}
+    label = _("import #%(id)s") % {"id": batch.pk}
+    first_row: dict[str, Any] = {}
     for row in rows:
-        if row.outcome != ImportRow.Outcome.NEW or row.donor_id:
-            continue
-        key = row.payer_key or row.payer_name
-        if key not in created_for:
-            try:
-                donor = donor_create(
-                    user=user,
-                    source=Donor.Source.TRANSFER,
-                    needs_review=True,
-                    notes=_("Created from transfer payer “%(p)s” (%(f)s row %(r)s).")
+        if row.outcome == ImportRow.Outcome.NEW and not row.donor_id:
+            first_row.setdefault(row.payer_key or row.payer_name, row)
+    created_note = _("Created from transfer payer “%(p)s” (%(f)s row %(r)s).")
+    try:
+        donors = donor_create_many(
+            user=user,
+            donors=[
+                {
+                    "source": Donor.Source.TRANSFER,
+                    "needs_review": True,
+                    "notes": created_note
                     % {"p": row.payer_name, "f": label, "r": row.row_number},
                     **_new_donor_fields(row.payer_name),
-                )
-            except DonorError as exc:
-                raise ImportRefused(
-                    [RowError(row.row_number, _("payer name: %(m)s") % {"m": exc})]
-                ) from None
-            created_for[key] = donor.pk
-        row.donor_id = created_for[key]
+                }
+                for row in first_row.values()
+            ],
+        )
+    except DonorError as exc:
+        failed = None if exc.index is None else list(first_row.values())[exc.index]
+        at = failed.row_number if failed is not None else 0
+        raise ImportRefused(
+            [RowError(at, _("payer name: %(m)s") % {"m": exc})]
+        ) from None
+    created_for = {key: donor.pk for key, donor in zip(first_row, donors, strict=True)}
+    for row in rows:
+        if row.outcome == ImportRow.Outcome.NEW and not row.donor_id:
+            row.donor_id = created_for[row.payer_key or row.payer_name]
     gifted = [r for r in rows if r.outcome in GIFTED and r.donor_id]
+    gift_note = _("%(f)s row %(r)s: %(p)s")
+    donation = Gift.Kind.DONATION
     items = [
         GiftItem(
             donor_id=row.donor_id,
-            kind=Gift.Kind.DONATION,
+            kind=donation,
             amount=Money(row.amount_yen, "JPY"),
             received_on=row.received_on,
             method=method,
             fund=fund,
             import_fingerprint=row.fingerprint,
-            notes=_("%(f)s row %(r)s: %(p)s")
-            % {"f": label, "r": row.row_number, "p": row.payer_name},
+            notes=gift_note % {"f": label, "r": row.row_number, "p": row.payer_name},
         )
         for row in gifted
     ]
     try:
-        results = gift_record_many(items=items, received_by=user)
+        results = gift_record_many(items=items, audit_on=batch, received_by=user)
     except GiftError as exc:
         raise ImportRefused([RowError(0, str(exc))]) from None
     except IntegrityError:
@@ -371,7 +383,7 @@ def transfer_import(
             user=user,
             fund=fund,
             method=_method(format, profile),
-            label=_("import #%(id)s") % {"id": batch.pk},
+            batch=batch,
         )
         _insert_rows(rows, batch)
         batch.counts = _count(rows, gifts=gifts, new_donors=donors)
@@ -381,19 +393,18 @@ def transfer_import(
 
 
 _ROW_FIELDS = [
-    "id", "batch_id", "row_number", "raw", "received_on", "amount_yen",
-    "payer_name", "payer_key", "reference", "fingerprint", "outcome", "donor_id",
-    "candidates", "gift_id", "note",
+    "batch_id", "row_number", "raw", "received_on", "amount_yen", "payer_name",
+    "payer_key", "reference", "fingerprint", "outcome", "donor_id", "candidates",
+    "gift_id", "note",
 ]  # fmt: skip
 
 
 def _insert_rows(rows: list[PlannedRow], batch: ImportBatch) -> None:
-    for row, pk in zip(rows, reserve_ids(ImportRow, len(rows)), strict=True):
-        row.id = pk
+    """Store the rows (nothing points at them, so the database numbers them)."""
+    for row in rows:
         row.batch_id = batch.pk
-    insert_rows(
-        ImportRow, _ROW_FIELDS, ([getattr(r, f) for f in _ROW_FIELDS] for r in rows)
-    )
+    values = attrgetter(*_ROW_FIELDS)
+    insert_rows(ImportRow, _ROW_FIELDS, (values(r) for r in rows))
 
 
 def _summary(batch: ImportBatch) -> dict[str, Any]:
@@ -546,7 +557,7 @@ def import_batch_apply(
         user=user,
         fund=fund,
         method=_method(batch.format, batch.profile),
-        label=_("import #%(id)s") % {"id": batch.pk},
+        batch=batch,
     )
     ImportRow.objects.bulk_update(
         rows, ["outcome", "donor", "gift", "note"], batch_size=2000

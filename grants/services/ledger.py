@@ -231,60 +231,75 @@ def insert_rows(
 ) -> None:
     """Insert plain rows into ``model``'s table, fast, for bulk imports.
 
-    ``fields`` are attnames (``fund_id``) including the primary key (see
-    :func:`reserve_ids`); every other column gets the field's default
-    (``auto_now``/``auto_now_add`` get now). PostgreSQL: one ``COPY … FROM
-    STDIN``, an order of magnitude faster than multi-row INSERTs and model
-    instances; elsewhere ``executemany``. Constraints and triggers apply as for
-    any insert. No ``save()``, no signals: callers keep the model's invariants.
+    ``fields`` are attnames (``fund_id``); include the primary key when related
+    rows must point at the new rows (see :func:`reserve_ids`), else leave it out
+    and the database numbers them. Every other column gets the field's default,
+    evaluated once per call (``auto_now``/``auto_now_add`` get now).
+    PostgreSQL: one ``COPY … FROM STDIN``, an order of magnitude faster than
+    multi-row INSERTs and model instances; elsewhere ``executemany``.
+    Constraints and triggers apply as for any insert. No ``save()``, no
+    signals: callers keep the model's invariants.
     """
     from django.db import connection
     from django.utils import timezone
 
-    concrete = model._meta.concrete_fields
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    given = [by_name[name] for name in fields]
+    # The columns not given, with the value each gets. A nullable column whose
+    # default is None is left out of the statement: the database stores NULL,
+    # the same, for less to send; so is one with a database default.
     now = timezone.now()
-    template = []
-    for field in concrete:
+    rest: list[models.Field] = []
+    rest_values: list = []
+    for field in model._meta.concrete_fields:
+        if field.attname in fields or field.primary_key or field.has_db_default():
+            continue
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            template.append(now)
+            value = now
         else:
-            template.append(field.get_default())
-    positions = [[f.attname for f in concrete].index(name) for name in fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in concrete)
+            value = field.get_default()
+        if value is None and field.null:
+            continue
+        rest.append(field)
+        rest_values.append(value)
+    columns = given + rest
+    names = ", ".join(connection.ops.quote_name(f.column) for f in columns)
     table = connection.ops.quote_name(model._meta.db_table)
-    json_at = [i for i, f in enumerate(concrete) if isinstance(f, models.JSONField)]
-
-    def full(row: Sequence) -> list:
-        values = list(template)
-        for position, value in zip(positions, row, strict=True):
-            values[position] = value
-        return values
+    json_at = [i for i, f in enumerate(given) if isinstance(f, models.JSONField)]
+    tail = tuple(
+        _json_text(v) if isinstance(f, models.JSONField) else v
+        for f, v in zip(rest, rest_values, strict=True)
+    )
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            from psycopg.types.json import Jsonb
-
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
-                    values = full(row)
-                    for i in json_at:
-                        values[i] = Jsonb(values[i], dumps=_json_dumps)
-                    copy.write_row(values)
+                    if json_at:
+                        row = list(row)
+                        for i in json_at:
+                            # As JSON text: the server parses it into jsonb.
+                            row[i] = _json_text(row[i])
+                    copy.write_row((*row, *tail))
             return
-        marks = ", ".join(["%s"] * len(concrete))
+        marks = ", ".join(["%s"] * len(columns))
         cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+            f"INSERT INTO {table} ({names}) VALUES ({marks})",
             [
                 [
                     field.get_db_prep_save(value, connection)
-                    for field, value in zip(concrete, full(row), strict=True)
+                    for field, value in zip(columns, (*row, *rest_values), strict=True)
                 ]
                 for row in rows
             ],
         )
 
 
-def _json_dumps(value) -> str:
+def _json_text(value) -> str | None:
+    if value is None:
+        return None
+    if not value and isinstance(value, list | dict):
+        return "[]" if isinstance(value, list) else "{}"
     return _JSON.encode(value)
 
 

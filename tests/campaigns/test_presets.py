@@ -95,7 +95,8 @@ def test_a_yen_choice_with_another_currency_shows_that_currencys_choices(
     response = _donate(client, campaign, preset="5000", currency="USD")
     assert response.status_code == 400
     html = response.content.decode()
-    assert "表示された金額から選ぶか、金額を入力してください。" in html  # the page is ja
+    # The page is Japanese.
+    assert "表示された金額から選ぶか、金額を入力してください。" in html
     assert "US$25.00" in html and 'value="25.00"' in html
     assert not DonationIntent.objects.exists()
 

@@ -8,7 +8,12 @@ from django.utils import translation
 from donors import normalise
 from donors.errors import DonorError
 from donors.models import Consent, Donor, DonorMerge, Gift, Household, RecurringGift
-from donors.services.donors import donor_create, donor_merge, donor_update
+from donors.services.donors import (
+    donor_create,
+    donor_create_many,
+    donor_merge,
+    donor_update,
+)
 from donors.services.gifts import gift_record
 from grants.models import Fund
 from kyosei.audit import audit_entries
@@ -182,3 +187,40 @@ def test_merged_donor_cannot_be_merged_again_or_given_gifts():
             method=Gift.Method.CASH,
             fund=Fund.objects.get(code="general"),
         )
+
+
+def test_create_many_normalises_validates_and_audits_each_like_create():
+    one, org = donor_create_many(
+        user=None,
+        donors=[
+            {"family_name_kana": "ﾀﾅｶ", "given_name_kana": "いちろう", "notes": "a"},
+            {
+                "kind": Donor.Kind.ORGANISATION,
+                "organisation_name": "ｻｸﾗ商事",
+                "source": Donor.Source.TRANSFER,
+            },
+        ],
+    )
+    alone = donor_create(user=None, family_name_kana="ﾀﾅｶ", given_name_kana="いちろう")
+    assert (one.family_name_kana, one.given_name_kana) == ("タナカ", "イチロウ")
+    assert one.kana_key == alone.kana_key and one.search_text == alone.search_text
+    assert org.organisation_name == "サクラ商事"
+    for donor in (one, org):
+        donor.refresh_from_db()
+        entry = audit_entries(donor).get()
+        assert entry.action == "donors.donor.created"
+        assert entry.data == {"source": donor.source}
+
+
+def test_create_many_refuses_all_when_one_breaks_a_rule():
+    before = Donor.objects.count()
+    with pytest.raises(DonorError, match="postal code") as excinfo:
+        donor_create_many(
+            user=None,
+            donors=[
+                {"family_name": "田中"},
+                {"family_name": "山田", "postal_code": "12345"},
+            ],
+        )
+    assert excinfo.value.index == 1
+    assert Donor.objects.count() == before

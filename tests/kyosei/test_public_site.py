@@ -44,4 +44,3 @@ def test_japanese_is_the_default_without_a_language_preference(demo_core):
     response = Client().get("/")
     assert response.status_code == 200
     assert '<html lang="ja">' in response.content.decode()
-

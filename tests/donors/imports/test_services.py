@@ -18,8 +18,11 @@ from donors.imports.services import (
 from donors.models import Donor, Gift, GiftRefund
 from grants.models import LedgerEntry
 from grants.selectors import fund_balance
+from kyosei.audit import audit_entries
+from kyosei.roles import Role
 from tests.factories.donors import general_fund
 from tests.factories.transfers import fixture, transfer_donors
+from tests.factories.users import staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -80,10 +83,42 @@ def test_zengin_import_matches_each_outcome_and_records_gifts():
     assert gift.amount_yen == 10000 and gift.fund == general_fund()
     assert gift.ledger_entry.amount_yen == 10000
     assert gift.ledger_entry.source_id == str(gift.pk)
-    assert ModelLogEntry.objects.filter(
-        action="donors.gift.recorded", object_id=str(gift.pk)
-    ).exists()
+    # The audit trail: one row on the batch naming every gift it recorded (not
+    # one per gift), and one "created" row per donor made for a new payer.
+    recorded = audit_entries(result.batch).get(action="donors.gift.recorded_many")
+    gift_ids = sorted(r.gift_id for r in rows.values() if r.gift_id)
+    listed = [
+        pk
+        for first, last in recorded.data["gift_id_ranges"]
+        for pk in range(first, last + 1)
+    ]
+    assert listed == gift_ids and len(gift_ids) == 5
+    assert recorded.data["gifts"] == 5
+    assert recorded.data["amount_yen"] == 10000 + 5000 + 100000 + 2000 + 2000
+    assert recorded.data["funds"] == ["general"]
+    assert not ModelLogEntry.objects.filter(action="donors.gift.recorded").exists()
+    assert [e.action for e in audit_entries(tanaka)] == ["donors.donor.created"]
     assert fund_balance(general_fund()) == 10000 + 5000 + 100000 + 2000 + 2000
+
+
+def test_audit_rows_say_who_imported_which_gifts():
+    transfer_donors()
+    finance = staff_user(Role.FINANCE, mfa=False)
+    result = _import_as("zengin_01.txt", finance)
+    recorded = audit_entries(result.batch).get(action="donors.gift.recorded_many")
+    applied = audit_entries(result.batch).get(action="donor_imports.batch.applied")
+    assert recorded.user == applied.user == finance
+    gifts = Gift.objects.filter(pk__in=result.batch.rows.values("gift_id"))
+    assert gifts.count() == 5
+    assert set(gifts.values_list("received_by", flat=True)) == {finance.pk}
+    new_donor = Donor.objects.get(source=Donor.Source.TRANSFER)
+    created = audit_entries(new_donor).get()
+    assert (created.action, created.user) == ("donors.donor.created", finance)
+    assert created.data == {"source": Donor.Source.TRANSFER}
+
+
+def _import_as(name, user):
+    return transfer_import(path=fixture(name), format="zengin", user=user)
 
 
 def test_same_file_twice_and_overlapping_statement_add_nothing():
