@@ -12,33 +12,7 @@ foreign keys for nothing.
 import django.db.models.deletion
 from django.db import migrations, models
 
-COLUMNS = ("fund_id", "source_type_id")
-
-
-def _index_names(apps, schema_editor):
-    model = apps.get_model("grants", "LedgerEntry")
-    table = model._meta.db_table
-    # The name Django gave the foreign keys' own indexes (``_create_index_sql``).
-    return model, [
-        schema_editor._create_index_name(table, [column], suffix="")
-        for column in COLUMNS
-    ]
-
-
-def drop(apps, schema_editor):
-    _model, names = _index_names(apps, schema_editor)
-    for name in names:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
-
-
-def restore(apps, schema_editor):
-    model, names = _index_names(apps, schema_editor)
-    table = schema_editor.quote_name(model._meta.db_table)
-    for name, column in zip(names, COLUMNS, strict=True):
-        schema_editor.execute(
-            f"CREATE INDEX {schema_editor.quote_name(name)} "
-            f"ON {table} ({schema_editor.quote_name(column)})"
-        )
+from kyosei.migration_ops import drop_fk_indexes
 
 
 class Migration(migrations.Migration):
@@ -73,6 +47,8 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop, restore)],
+            database_operations=[
+                drop_fk_indexes("grants", "LedgerEntry", ["fund_id", "source_type_id"])
+            ],
         ),
     ]

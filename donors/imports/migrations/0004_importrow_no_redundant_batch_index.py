@@ -5,23 +5,8 @@ which on PostgreSQL would also drop and re-validate the foreign key."""
 import django.db.models.deletion
 from django.db import migrations, models
 
+from kyosei.migration_ops import drop_fk_indexes
 
-def _index_name(apps, schema_editor):
-    model = apps.get_model("donor_imports", "ImportRow")
-    # The name Django gave the foreign key's own index (``_create_index_sql``).
-    name = schema_editor._create_index_name(model._meta.db_table, ["batch_id"], "")
-    return model, schema_editor.quote_name(name)
-
-
-def drop(apps, schema_editor):
-    _model, name = _index_name(apps, schema_editor)
-    schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-
-
-def restore(apps, schema_editor):
-    model, name = _index_name(apps, schema_editor)
-    table = schema_editor.quote_name(model._meta.db_table)
-    schema_editor.execute(f'CREATE INDEX {name} ON {table} ("batch_id")')
 
 
 class Migration(migrations.Migration):
@@ -43,6 +28,8 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop, restore)],
+            database_operations=[
+                drop_fk_indexes("donor_imports", "ImportRow", ["batch_id"])
+            ],
         ),
     ]

@@ -1,0 +1,43 @@
+"""Migration operations shared by the apps' migrations."""
+
+from __future__ import annotations
+
+from django.db import migrations
+
+
+def drop_fk_indexes(app_label: str, model_name: str, columns: list[str]):
+    """A reversible ``RunPython`` that drops, by name, the single-column indexes
+    Django created for the foreign keys ``columns`` (attnames, ``fund_id``).
+
+    Pair it with ``SeparateDatabaseAndState`` whose state operations are the
+    ``AlterField(..., db_index=False)``: a plain ``AlterField`` would drop and
+    re-validate the foreign keys on PostgreSQL and rebuild the table on SQLite,
+    losing triggers such as the ledger's append-only ones.
+    """
+
+    def _names(apps, schema_editor):
+        model = apps.get_model(app_label, model_name)
+        table = model._meta.db_table
+        # The names Django gives foreign keys' own indexes (``_create_index_sql``).
+        return model, [
+            schema_editor._create_index_name(table, [column], suffix="")
+            for column in columns
+        ]
+
+    def drop(apps, schema_editor):
+        _model, names = _names(apps, schema_editor)
+        for name in names:
+            schema_editor.execute(
+                f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}"
+            )
+
+    def restore(apps, schema_editor):
+        model, names = _names(apps, schema_editor)
+        table = schema_editor.quote_name(model._meta.db_table)
+        for name, column in zip(names, columns, strict=True):
+            schema_editor.execute(
+                f"CREATE INDEX {schema_editor.quote_name(name)} "
+                f"ON {table} ({schema_editor.quote_name(column)})"
+            )
+
+    return migrations.RunPython(drop, restore)
