@@ -118,15 +118,8 @@ def _validate(donor: Donor) -> None:
         raise DonorError(messages) from None
 
 
-@transaction.atomic
-def donor_create(
-    *,
-    user: AbstractBaseUser | None,
-    tags: list[str] | None = None,
-    consents: list[dict[str, Any]] | None = None,
-    **fields: Any,
-) -> Donor:
-    """Create a donor from ``fields`` (see ``DONOR_FIELDS``); input is normalised."""
+def _donor_build(fields: dict[str, Any]) -> Donor:
+    """An unsaved donor from ``fields``: normalised, validated, keys computed."""
     unknown = set(fields) - DONOR_FIELDS
     if unknown:
         raise DonorError(
@@ -136,6 +129,19 @@ def donor_create(
     _normalise_fields(donor)
     _validate(donor)
     donor_refresh_keys(donor)
+    return donor
+
+
+@transaction.atomic
+def donor_create(
+    *,
+    user: AbstractBaseUser | None,
+    tags: list[str] | None = None,
+    consents: list[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> Donor:
+    """Create a donor from ``fields`` (see ``DONOR_FIELDS``); input is normalised."""
+    donor = _donor_build(fields)
     donor.save()
     if tags:
         donor.tags.set(tags)
@@ -158,19 +164,10 @@ def donor_create_many(
     built: list[Donor] = []
     for index, fields in enumerate(donors):
         try:
-            unknown = set(fields) - DONOR_FIELDS
-            if unknown:
-                raise DonorError(
-                    _("Unknown donor fields: %(f)s") % {"f": ", ".join(sorted(unknown))}
-                )
-            donor = Donor(**fields)
-            _normalise_fields(donor)
-            _validate(donor)
+            built.append(_donor_build(fields))
         except DonorError as exc:
             exc.index = index
             raise
-        donor_refresh_keys(donor)
-        built.append(donor)
     Donor.objects.bulk_create(built, batch_size=1000)
     if built and built[0].pk is None:  # a database that does not return ids
         raise DonorError(_("This database cannot create donors in bulk."))
