@@ -40,6 +40,9 @@ format: $(STAMP)
 # Source strings are English. Untranslated strings fall back to the default language
 # (Japanese), so the English catalogue must carry every string: msgen copies them.
 messages: $(STAMP)
+	# English is the msgid itself: start it afresh, so that no entry is left
+	# fuzzy (not compiled, and Django would fall back to Japanese).
+	rm -f locale/en/LC_MESSAGES/django.po
 	DEBUG=1 $(BIN)/python manage.py makemessages -l ja -l en -l vi --ignore=.venv \
 		--ignore=var --ignore='tests/*' --no-obsolete
 	msgen -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po

@@ -12,6 +12,7 @@ DONORS_AUDIT_ACTIONS = {
     "donors.gift.recorded": _("Gift recorded"),
     "donors.gift.recorded_many": _("Gifts recorded (import)"),
     "donors.gift.refunded": _("Gift refunded"),
+    "donors.gift.refunded_many": _("Gifts refunded (import undone)"),
     # donors/services/recurring.py
     "donors.recurring_gift.changed": _("Recurring gift amount changed"),
     "donors.recurring_gift.paused": _("Recurring gift paused"),

@@ -42,7 +42,7 @@ from donors.services.gifts import (
     GiftItem,
     gift_fingerprints_existing,
     gift_record_many,
-    gift_refund,
+    gift_refund_many,
 )
 from grants.models import Fund
 from grants.services.ledger import insert_rows
@@ -647,10 +647,11 @@ def import_batch_undo(
 ) -> ImportBatch:
     """Reverse every gift of an applied batch — by refund entries, never deletes.
 
-    Each gift is refunded in full through ``gift_refund`` (reason "import undone"),
-    which posts the reversing ledger entry. The gifts' import fingerprints are
-    then released, so the corrected statement can be imported again; the rows
-    keep them. Donors created by the import stay (flagged for review).
+    Each gift is refunded in full through ``gift_refund_many`` (reason "import
+    undone"), which posts the reversing ledger entries in bulk. The gifts'
+    import fingerprints are then released, so the corrected statement can be
+    imported again; the rows keep them. Donors created by the import stay
+    (flagged for review).
     """
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != ImportBatch.Status.APPLIED:
@@ -663,11 +664,12 @@ def import_batch_undo(
         .order_by("gift_id")
         .values_list("gift_id", flat=True)
     )
-    reversed_count = 0
-    for gift in Gift.objects.filter(pk__in=gift_ids).order_by("pk"):
-        if gift.refundable_yen > 0 and gift.status != Gift.Status.REFUNDED:
-            gift_refund(gift=gift, reason="import undone", user=user)
-            reversed_count += 1
+    try:
+        reversed_count = gift_refund_many(
+            gift_ids=gift_ids, reason="import undone", audit_on=batch, user=user
+        )
+    except GiftError as exc:
+        raise BatchError(str(exc)) from None
     Gift.objects.filter(pk__in=gift_ids).update(import_fingerprint=None)
     batch.status = ImportBatch.Status.UNDONE
     batch.undone_at = timezone.now()

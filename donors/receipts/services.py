@@ -606,6 +606,29 @@ def receipts_flag_refunded(
         "r": f"{gift.refunded_yen:,}",
         "a": f"{gift.amount_yen:,}",
     }
+    return _flag_to_void(flagged, reason=reason, user=user, gift=gift.pk)
+
+
+@transaction.atomic
+def receipts_flag_refunded_many(
+    *, gifts, reason: str, user: AbstractBaseUser | None = None
+) -> list[Receipt]:
+    """:func:`receipts_flag_refunded` for many gifts refunded at once (``gifts``, a
+    queryset, e.g. an undone import's): one query, one email to staff."""
+    flagged = list(
+        Receipt.objects.select_for_update()
+        .filter(
+            pk__in=ReceiptGift.objects.filter(gift__in=gifts).values("receipt_id"),
+            status=Receipt.Status.ISSUED,
+        )
+        .order_by("pk")
+    )
+    return _flag_to_void(flagged, reason=reason, user=user, gift=None)
+
+
+def _flag_to_void(
+    flagged: list[Receipt], *, reason: str, user, gift: int | None
+) -> list[Receipt]:
     for receipt in flagged:
         receipt.status = Receipt.Status.TO_VOID
         receipt.flagged_reason = reason[:300]
@@ -614,7 +637,7 @@ def receipts_flag_refunded(
             receipt,
             "receipts.receipt.flagged",
             user=user,
-            data={"number": receipt.number, "gift": gift.pk, "reason": reason},
+            data={"number": receipt.number, "gift": gift, "reason": reason},
         )
     if flagged:
         numbers = [r.number for r in flagged]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,13 @@ ACCOUNT_FOR_KIND = {
     Gift.Kind.MEMBER_DUES: Account.MEMBERSHIP_DUES,
 }
 EXTERNAL_REFS = ("stripe_charge_id", "stripe_invoice_id", "import_fingerprint")
+
+#: Gifts that can still be refunded.
+REFUNDABLE_STATUSES = (
+    Gift.Status.RECEIVED,
+    Gift.Status.PARTIALLY_REFUNDED,
+    Gift.Status.DISPUTED,
+)
 
 
 @dataclass(frozen=True)
@@ -210,15 +218,7 @@ def gift_refund(
         if found is not None:
             return found
     gift = Gift.objects.select_for_update().get(pk=gift.pk)
-    if (
-        gift.status
-        not in (
-            Gift.Status.RECEIVED,
-            Gift.Status.PARTIALLY_REFUNDED,
-            Gift.Status.DISPUTED,
-        )
-        or gift.ledger_entry_id is None
-    ):
+    if gift.status not in REFUNDABLE_STATUSES or gift.ledger_entry_id is None:
         raise GiftError(
             _("Only a received gift can be refunded (this one is %(s)s).")
             % {"s": gift.get_status_display()}
@@ -266,6 +266,72 @@ def gift_refund(
 
     receipts_flag_refunded(gift=gift, user=user)
     return refund
+
+
+@transaction.atomic
+def gift_refund_many(
+    *,
+    gift_ids: list[int],
+    reason: str,
+    audit_on: models.Model,
+    user: AbstractBaseUser | None = None,
+) -> int:
+    """Refund all that is left of each of ``gift_ids`` at once (undoing an
+    import): :func:`gift_refund`'s effects — a reversing ledger entry and a
+    :class:`GiftRefund` per gift, the gift refunded, its standing receipts
+    flagged — written in bulk. Gifts with nothing left to refund are skipped.
+    The gifts are locked in id order; one audit row on ``audit_on`` names them
+    (id ranges). Returns how many gifts were refunded."""
+    from donors.receipts.services import receipts_flag_refunded_many
+    from grants.services.ledger import insert_rows, ledger_reverse_many
+    from kyosei.audit import id_ranges
+
+    rows = list(
+        Gift.objects.select_for_update()
+        .filter(pk__in=gift_ids, status__in=REFUNDABLE_STATUSES)
+        .filter(amount_yen__gt=F("refunded_yen"), ledger_entry__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "amount_yen", "refunded_yen", "ledger_entry_id")
+    )
+    if not rows:
+        return 0
+    day = timezone.localdate()
+    memo = _("Refund of gift %(id)s")
+    try:
+        entry_ids = ledger_reverse_many(
+            entry_ids=[entry for _pk, _a, _r, entry in rows],
+            entry_date=day,
+            memos=[memo % {"id": pk} for pk, _a, _r, _e in rows],
+            posted_by=user,
+        )
+    except LedgerError as exc:
+        raise GiftError(str(exc)) from None
+    user_id = user.pk if user is not None else None
+    insert_rows(
+        GiftRefund,
+        ["gift_id", "amount_yen", "refunded_on", "reason", "ledger_entry_id",
+         "refunded_by_id"],
+        (
+            (pk, amount - refunded, day, reason[:300], entry_id, user_id)
+            for (pk, amount, refunded, _e), entry_id
+            in zip(rows, entry_ids, strict=True)
+        ),
+    )  # fmt: skip
+    refunded = Gift.objects.filter(pk__in=[pk for pk, _a, _r, _e in rows])
+    refunded.update(refunded_yen=F("amount_yen"), status=Gift.Status.REFUNDED)
+    receipts_flag_refunded_many(gifts=refunded, reason=reason, user=user)
+    audit_log(
+        audit_on,
+        "donors.gift.refunded_many",
+        user=user,
+        data={
+            "gifts": len(rows),
+            "amount_yen": sum(amount - refunded for _p, amount, refunded, _e in rows),
+            "reason": reason,
+            "gift_id_ranges": id_ranges([pk for pk, _a, _r, _e in rows]),
+        },
+    )
+    return len(rows)
 
 
 @dataclass(frozen=True)

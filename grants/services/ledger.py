@@ -119,6 +119,71 @@ def ledger_reverse(
     return reversal
 
 
+@transaction.atomic
+def ledger_reverse_many(
+    *,
+    entry_ids: Sequence[int],
+    entry_date: dt.date,
+    memos: Sequence[str],
+    posted_by: AbstractBaseUser | None = None,
+) -> list[int]:
+    """Reverse all that is left of each entry in ``entry_ids`` at once (undoing an
+    import): :func:`ledger_reverse`'s rules for every entry — not itself a
+    reversal, something left to reverse — checked before anything is written,
+    the originals locked in id order. No audit row per reversal: the caller
+    writes one for the whole operation. Returns the reversals' ids, in order."""
+    if len(memos) != len(entry_ids):
+        raise ValueError("one memo per entry")
+    originals = {
+        row[0]: row
+        for row in LedgerEntry.objects.select_for_update()
+        .filter(pk__in=entry_ids)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "fund_id",
+            "account",
+            "amount_yen",
+            "source_type_id",
+            "source_id",
+            "budget_line_id",
+            "reverses_id",
+        )
+    }
+    already = dict(
+        LedgerEntry.objects.filter(reverses_id__in=entry_ids)
+        .values("reverses_id")
+        .annotate(total=Sum("amount_yen"))
+        .values_list("reverses_id", "total")
+    )
+    rows = []
+    for entry_id, memo in zip(entry_ids, memos, strict=True):
+        original = originals.get(entry_id)
+        if original is None:
+            raise LedgerError(
+                _("Ledger entry %(id)s does not exist.") % {"id": entry_id}
+            )
+        pk, fund_id, account, amount, type_id, source_id, line_id, reverses = original
+        if reverses is not None:
+            raise LedgerError(_("A reversing entry cannot itself be reversed."))
+        remaining = amount + already.get(pk, 0)
+        if remaining == 0:
+            raise LedgerError(_("This entry has already been reversed in full."))
+        rows.append(
+            (fund_id, account, -remaining, entry_date, type_id, source_id,
+             memo[:300], line_id, pk)
+        )  # fmt: skip
+    ids = reserve_ids(LedgerEntry, len(rows))
+    posted_by_id = posted_by.pk if posted_by is not None else None
+    insert_rows(
+        LedgerEntry,
+        ["id", "fund_id", "account", "amount_yen", "entry_date", "source_type_id",
+         "source_id", "memo", "budget_line_id", "reverses_id", "posted_by_id"],
+        ((pk, *row, posted_by_id) for pk, row in zip(ids, rows, strict=True)),
+    )  # fmt: skip
+    return ids
+
+
 @dataclass(frozen=True)
 class Posting:
     """One entry for :func:`ledger_post_many`; ``source_id`` is the source's pk."""

@@ -271,3 +271,53 @@ def test_future_date_is_refused_naming_the_row(tmp_path):
     assert error.row == 4
     assert "2099-04-05 is in the future" in error.message
     assert not Gift.objects.exists()
+
+
+def test_undo_in_bulk_reverses_what_is_left_and_audits_once():
+    from donors.services.gifts import gift_refund
+
+    transfer_donors()
+    user = staff_user(Role.FINANCE, mfa=False)
+    batch = _import("zengin_01.txt").batch
+    gifts = list(Gift.objects.filter(import_fingerprint__isnull=False).order_by("pk"))
+    # Before the undo, staff refunded one gift in part and another in full.
+    gift_refund(gift=gifts[0], amount_yen=1000, reason="partial")
+    gift_refund(gift=gifts[1], reason="returned")
+    import_batch_undo(batch=batch, user=user)
+
+    assert fund_balance(general_fund()) == 0
+    for gift in Gift.objects.filter(pk__in=[g.pk for g in gifts]):
+        assert (gift.status, gift.refunded_yen) == ("refunded", gift.amount_yen)
+    undone = GiftRefund.objects.filter(reason="import undone")
+    assert undone.count() == len(gifts) - 1  # the fully refunded one is skipped
+    first = undone.get(gift=gifts[0])
+    assert first.amount_yen == gifts[0].amount_yen - 1000
+    assert first.ledger_entry.reverses_id == gifts[0].ledger_entry_id
+    assert first.ledger_entry.amount_yen == -(gifts[0].amount_yen - 1000)
+    assert first.refunded_by == user
+    [audit] = ModelLogEntry.objects.filter(action="donors.gift.refunded_many")
+    assert audit.user_id == user.pk
+    assert audit.data["gifts"] == len(gifts) - 1
+    ids = [g.pk for g in gifts if g.pk != gifts[1].pk]
+    covered = [n for lo, hi in audit.data["gift_id_ranges"] for n in range(lo, hi + 1)]
+    assert covered == ids
+
+
+def test_a_reversal_cannot_be_reversed_in_bulk():
+    from grants.errors import LedgerError
+    from grants.services.ledger import ledger_reverse_many
+
+    transfer_donors()
+    _import("zengin_01.txt")
+    entry = Gift.objects.filter(import_fingerprint__isnull=False).first().ledger_entry
+    [reversal] = ledger_reverse_many(
+        entry_ids=[entry.pk], entry_date=entry.entry_date, memos=["x"]
+    )
+    with pytest.raises(LedgerError, match="cannot itself be reversed"):
+        ledger_reverse_many(
+            entry_ids=[reversal], entry_date=entry.entry_date, memos=["y"]
+        )
+    with pytest.raises(LedgerError, match="already been reversed in full"):
+        ledger_reverse_many(
+            entry_ids=[entry.pk], entry_date=entry.entry_date, memos=["z"]
+        )

@@ -286,3 +286,32 @@ def test_issue_is_audited(profile):
     assert entry.action == "receipts.receipt.issued"
     assert entry.data["sha256"] == receipt.pdf_sha256
     assert ReceiptGift.objects.get(receipt=receipt).amount_yen == receipt.total_yen
+
+
+def test_bulk_refund_flags_standing_receipts_and_tells_staff_once(
+    profile, mailoutbox, django_capture_on_commit_callbacks
+):
+    """An undone import refunds its gifts in bulk: their receipts must be flagged
+    as with a single refund, in one email."""
+    from donors.services.gifts import gift_refund_many
+    from tests.factories.users import staff_user
+
+    finance = staff_user("Finance", mfa=False)
+    donor = jp_donor(email="")
+    receipted = [make_gift(donor=donor, amount=2000, received_on=MAY) for _ in "ab"]
+    receipts = [receipt_issue_single(gift=g, user=None) for g in receipted]
+    plain = make_gift(donor=donor, amount=1000, received_on=JUL)
+    with django_capture_on_commit_callbacks(execute=True):
+        count = gift_refund_many(
+            gift_ids=[g.pk for g in (*receipted, plain)],
+            reason="import undone",
+            audit_on=donor,
+            user=finance,
+        )
+    assert count == 3
+    for receipt in receipts:
+        receipt.refresh_from_db()
+        assert receipt.status == Receipt.Status.TO_VOID
+        assert receipt.flagged_reason == "import undone"
+    assert len(mailoutbox) == 1
+    assert all(r.number in mailoutbox[0].subject for r in receipts)
