@@ -615,6 +615,20 @@ def import_batch_apply_queued(
         return batch
 
 
+def import_batch_undo_queued(*, batch_id: int, user_id: int | None) -> ImportBatch:
+    """What the undo task runs. A batch no longer applied (undone twice by a
+    double click) is left as it is."""
+    from django.contrib.auth import get_user_model
+
+    batch = ImportBatch.objects.get(pk=batch_id)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    try:
+        return import_batch_undo(batch=batch, user=user)
+    except BatchError:
+        batch.refresh_from_db()
+        return batch
+
+
 @transaction.atomic
 def alias_teach(
     *, donor_id: int, payer_name: str, user: AbstractBaseUser | None

@@ -5,7 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from donors.imports.services import import_batch_apply_queued, import_batch_stage
+from donors.imports.services import (
+    import_batch_apply_queued,
+    import_batch_stage,
+    import_batch_undo_queued,
+)
 
 
 @shared_task(
@@ -27,3 +31,10 @@ def apply_import_batch(
     return import_batch_apply_queued(
         batch_id=batch_id, user_id=user_id, choices=choices
     ).status
+
+
+@shared_task(acks_late=True)
+def undo_import_batch(batch_id: int, user_id: int | None) -> str:
+    """Reverse every gift of an applied batch (one transaction) outside the
+    request: 100,000 gifts take about 20 s."""
+    return import_batch_undo_queued(batch_id=batch_id, user_id=user_id).status

@@ -20,9 +20,12 @@ from donors.imports.models import ImportBatch
 from donors.imports.services import (
     import_batch_create,
     import_batch_queue_apply,
-    import_batch_undo,
 )
-from donors.imports.tasks import apply_import_batch, stage_import_batch
+from donors.imports.tasks import (
+    apply_import_batch,
+    stage_import_batch,
+    undo_import_batch,
+)
 
 VIEW = "donor_imports.view_importbatch"
 ADD = "donor_imports.add_importbatch"
@@ -130,12 +133,27 @@ def apply(request, pk: int):
 @needs(UNDO)
 def undo(request, pk: int):
     batch = get_object_or_404(ImportBatch, pk=pk)
-    try:
-        import_batch_undo(batch=batch, user=request.user)
-    except BatchError as exc:
-        messages.error(request, str(exc))
-    else:
+    if batch.status != ImportBatch.Status.APPLIED:
+        messages.error(
+            request,
+            _("Only an applied import can be undone (this one is %(s)s).")
+            % {"s": batch.get_status_display()},
+        )
+        return redirect("donor_imports:index")
+    # Nothing written here, so nothing to wait for: queue it now (eager in the
+    # embedded default, where it is done before the page comes back).
+    undo_import_batch.delay(batch.pk, request.user.pk)
+    batch.refresh_from_db()
+    if batch.status == ImportBatch.Status.UNDONE:
         messages.success(
             request, _("Import undone: every gift of it was reversed in the ledger.")
+        )
+    else:
+        messages.success(
+            request,
+            _(
+                "Undoing the import: every gift of it is being reversed in the "
+                "ledger. This list shows it as undone when it is done."
+            ),
         )
     return redirect("donor_imports:index")

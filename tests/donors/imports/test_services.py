@@ -321,3 +321,16 @@ def test_a_reversal_cannot_be_reversed_in_bulk():
         ledger_reverse_many(
             entry_ids=[entry.pk], entry_date=entry.entry_date, memos=["z"]
         )
+
+
+def test_undo_task_twice_leaves_the_batch_undone_once():
+    from donors.imports.tasks import undo_import_batch
+
+    transfer_donors()
+    user = staff_user(Role.FINANCE, mfa=False)
+    batch = _import("zengin_01.txt").batch
+    assert undo_import_batch(batch.pk, user.pk) == ImportBatch.Status.UNDONE
+    assert undo_import_batch(batch.pk, user.pk) == ImportBatch.Status.UNDONE
+    assert GiftRefund.objects.filter(reason="import undone").count() == 5
+    batch.refresh_from_db()
+    assert batch.undone_by == user
