@@ -26,7 +26,6 @@ def restore_migration_data() -> None:
     from kyosei.models import HomePage
     from kyosei.roles import sync_role_groups
 
-    sync_role_groups(apps)
     for code in ("ja", "en", "vi"):
         Locale.objects.get_or_create(language_code=code)
     if not Collection.objects.exists():
@@ -51,6 +50,9 @@ def restore_migration_data() -> None:
                 "site_name": "Kyosei",
             },
         )
+    # after the page tree and the collection: roles' page and collection rights
+    # hang on their roots
+    sync_role_groups(apps)
     # the data migrations' own functions, run with the real models
     for module, function in (
         ("grants.migrations.0002_append_only_general_fund_roles", "general_fund"),

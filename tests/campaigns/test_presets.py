@@ -117,9 +117,7 @@ def test_editor_cannot_set_one_currency_twice(client, campaign):
     from kyosei.roles import Role
     from tests.factories.users import staff_user
 
-    # A superuser: this is about the form, and page permissions hang on the page
-    # tree, which a transactional test elsewhere may have rebuilt.
-    client.force_login(staff_user(Role.ADMIN, is_superuser=True))
+    client.force_login(staff_user(Role.ADMIN))
     url = f"/admin/pages/{campaign.pk}/edit/"
     assert client.get(url).status_code == 200
     data = dict(
