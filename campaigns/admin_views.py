@@ -333,8 +333,6 @@ class ReconciliationDetailView(StaffTemplateView):
         ]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        from campaigns.models import StripeEvent
-
         context = super().get_context_data(**kwargs)
         run = self.run
         event_pks = dict(

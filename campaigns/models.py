@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
@@ -198,27 +199,20 @@ class CampaignPage(Page):
     class Meta:
         verbose_name = _("campaign")
 
+    @cached_property
+    def _preset_sets(self) -> dict[tuple[str, str], CampaignPresetSet]:
+        # One query for the form and its script's 14 currency × frequency lists.
+        return {(p.currency, p.frequency): p for p in self.preset_sets.all()}
+
     def presets(self, currency: str, frequency: str) -> list[Money]:
         """The suggested amounts for ``currency`` and ``frequency``: the page's own
         if an editor set them, else ``DEFAULT_PRESETS``."""
-        for preset_set in self.preset_sets.all():
-            if (preset_set.currency, preset_set.frequency) == (currency, frequency):
-                amounts = preset_set.amounts_list()
-                if amounts:
-                    return amounts
+        own = self._preset_sets.get((currency, frequency))
+        amounts = own.amounts_list() if own is not None else []
+        if amounts:
+            return amounts
         major = DEFAULT_PRESETS.get(currency, {}).get(frequency, ())
         return [Money.of(amount, currency) for amount in major]
-
-    def presets_table(self) -> dict[str, dict[str, list[str]]]:
-        """Every currency's presets as major-unit strings, for the donate form's
-        script (which swaps the choices when the donor changes currency)."""
-        return {
-            currency: {
-                frequency: [str(m.major) for m in self.presets(currency, frequency)]
-                for frequency in ("once", "monthly")
-            }
-            for currency in DONATION_CURRENCIES
-        }
 
     def is_open(self, today: dt.date | None = None) -> bool:
         today = today or timezone.localdate()

@@ -101,10 +101,11 @@ def stripe_reconcile(*, since: dt.datetime, user=None) -> ReconciliationRun:
     run.missing_gifts = _missing(charges)
     # A charge paid through a session replayed just now is being recorded (by
     # the worker, after this run): mark it rather than raise the alarm.
+    replayed = {row["event"] for row in run.replayed_events}
     replayed_pis = {
         str(((e.get("data") or {}).get("object") or {}).get("payment_intent") or "")
         for e in events
-        if e["id"] in {row["event"] for row in run.replayed_events}
+        if e["id"] in replayed
     } - {""}
     for row in run.missing_gifts:
         row["replayed"] = row["payment_intent"] in replayed_pis
