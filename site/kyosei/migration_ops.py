@@ -41,3 +41,40 @@ def drop_fk_indexes(app_label: str, model_name: str, columns: list[str]):
             )
 
     return migrations.RunPython(drop, restore)
+
+
+def drop_fk_constraints(app_label: str, model_name: str, fields: list[str]):
+    """A reversible ``RunPython`` that drops the database foreign-key
+    constraints of ``fields`` (field names) on PostgreSQL, keeping the columns
+    and their indexes. Pair it with ``SeparateDatabaseAndState`` whose state
+    operations are the ``AlterField(..., db_constraint=False)``.
+
+    SQLite keeps its constraints: removing one there means rebuilding the
+    table, which would lose triggers such as the ledger's append-only ones, and
+    SQLite (the embedded demo database) is not where bulk imports must be fast.
+    """
+
+    def drop(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = apps.get_model(app_label, model_name)
+        for name in fields:
+            column = model._meta.get_field(name).column
+            for constraint in schema_editor._constraint_names(
+                model, [column], foreign_key=True
+            ):
+                schema_editor.execute(schema_editor._delete_fk_sql(model, constraint))
+
+    def restore(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = apps.get_model(app_label, model_name)
+        for name in fields:
+            field = model._meta.get_field(name)
+            schema_editor.execute(
+                schema_editor._create_fk_sql(
+                    model, field, "_fk_%(to_table)s_%(to_column)s"
+                )
+            )
+
+    return migrations.RunPython(drop, restore)

@@ -248,4 +248,4 @@ def _occurrences(transfers: list[Transfer]) -> None:
         n = seen.get(transfer.ref_parts, 0)
         seen[transfer.ref_parts] = n + 1
         if n:
-            transfer.ref_parts = (*transfer.ref_parts, f"#{n}")
+            transfer.set_ref_parts((*transfer.ref_parts, f"#{n}"))

@@ -334,3 +334,26 @@ def test_undo_task_twice_leaves_the_batch_undone_once():
     assert GiftRefund.objects.filter(reason="import undone").count() == 5
     batch.refresh_from_db()
     assert batch.undone_by == user
+
+
+def test_links_without_database_constraints_all_resolve():
+    """Import rows → gift and donor, gift → ledger entry and entry → source type
+    carry no database foreign key (each cost a per-row check at commit); every
+    link the import writes must still point at a real row."""
+    from django.contrib.contenttypes.models import ContentType
+
+    transfer_donors()
+    result = _import("zengin_01.txt")
+    rows = list(result.batch.rows.all())
+    gift_ids = {r.gift_id for r in rows if r.gift_id}
+    donor_ids = {r.donor_id for r in rows if r.donor_id}
+    assert len(gift_ids) == 5
+    assert Gift.objects.filter(pk__in=gift_ids).count() == len(gift_ids)
+    assert Donor.objects.filter(pk__in=donor_ids).count() == len(donor_ids)
+    gift_type = ContentType.objects.get_for_model(Gift)
+    for gift in Gift.objects.filter(pk__in=gift_ids):
+        entry = LedgerEntry.objects.get(pk=gift.ledger_entry_id)
+        assert entry.source_type_id == gift_type.pk
+        assert entry.source_id == str(gift.pk)
+        assert entry.amount_yen == gift.amount_yen
+    assert {r.batch_id for r in rows} == {result.batch.pk}
