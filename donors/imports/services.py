@@ -47,6 +47,7 @@ from donors.services.gifts import (
 from grants.models import Fund
 from grants.services.ledger import insert_rows
 from kyosei.audit import audit_log
+from kyosei.bulk import cyclic_gc_paused
 from kyosei.money import Money
 
 Progress = Callable[[int, int], None]
@@ -330,6 +331,7 @@ def _general_fund() -> Fund:
     return Fund.objects.get(code="general")
 
 
+@cyclic_gc_paused()
 def transfer_import(
     *,
     path: str | os.PathLike,
@@ -447,6 +449,7 @@ def import_batch_create(
     return batch
 
 
+@cyclic_gc_paused()
 def import_batch_stage(*, batch_id: int) -> ImportBatch:
     """Read and match a pending batch, storing its rows for preview.
 
@@ -508,6 +511,7 @@ def import_batch_stage(*, batch_id: int) -> ImportBatch:
     return batch
 
 
+@cyclic_gc_paused()
 @transaction.atomic
 def import_batch_apply(
     *,
@@ -655,6 +659,7 @@ def alias_teach(
     return alias
 
 
+@cyclic_gc_paused()
 @transaction.atomic
 def import_batch_undo(
     *, batch: ImportBatch, user: AbstractBaseUser | None

@@ -41,6 +41,7 @@ from donors.imports.spreadsheets import (
     suggest_mapping,
 )
 from kyosei.audit import audit_log
+from kyosei.bulk import cyclic_gc_paused
 
 Status = SpreadsheetImport.Status
 
@@ -139,6 +140,7 @@ def _failed(pk: int, errors: list[dict[str, Any]], counts=None) -> None:
     )
 
 
+@cyclic_gc_paused()
 def spreadsheet_check(*, record_id: int) -> SpreadsheetImport:
     """The dry run: what a confirm would do, row by row; writes nothing."""
     record = SpreadsheetImport.objects.get(pk=record_id)
@@ -193,6 +195,7 @@ def spreadsheet_queue_apply(*, record: SpreadsheetImport) -> SpreadsheetImport:
     return record
 
 
+@cyclic_gc_paused()
 def spreadsheet_apply(*, record_id: int, user_id: int | None) -> SpreadsheetImport:
     """Import every row in one transaction, then record counts and an audit row.
 

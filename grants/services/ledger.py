@@ -343,6 +343,11 @@ def insert_rows(
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # COPY's text format is parsed by the column's type, so the tail's
+            # timestamps go as text made once, not formatted again on every row.
+            tail = tuple(
+                v.isoformat() if isinstance(v, dt.datetime) else v for v in tail
+            )
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     if json_at:
