@@ -45,9 +45,8 @@ from donors.services.gifts import (
     gift_refund_many,
 )
 from grants.models import Fund
-from grants.services.ledger import insert_rows
 from kyosei.audit import audit_log
-from kyosei.bulk import cyclic_gc_paused
+from kyosei.bulk import cyclic_gc_paused, ids_in, insert_rows, update_rows
 from kyosei.money import Money
 
 Progress = Callable[[int, int], None]
@@ -532,7 +531,9 @@ def import_batch_apply(
             _("Only a previewed import can be applied (this one is %(s)s).")
             % {"s": batch.get_status_display()}
         )
-    rows = list(batch.rows.all())
+    # "raw" (the bank's line) is only shown, never needed to apply.
+    rows = list(batch.rows.defer("raw"))
+    stored = {r.pk: (r.outcome, r.donor_id, r.gift_id, r.note) for r in rows}
     choices = choices or {}
     for row in rows:
         choice = (choices.get(row.pk) or "").strip()
@@ -563,8 +564,14 @@ def import_batch_apply(
         method=_method(batch.format, batch.profile),
         batch=batch,
     )
-    ImportRow.objects.bulk_update(
-        rows, ["outcome", "donor", "gift", "note"], batch_size=2000
+    update_rows(
+        ImportRow,
+        ["outcome", "donor_id", "gift_id", "note"],
+        (
+            (r.pk, *now)
+            for r in rows
+            if (now := (r.outcome, r.donor_id, r.gift_id, r.note)) != stored[r.pk]
+        ),
     )
     batch.counts = _count(rows, gifts=gifts, new_donors=donors)
     batch.status = ImportBatch.Status.APPLIED
@@ -685,11 +692,18 @@ def import_batch_undo(
     )
     try:
         reversed_count = gift_refund_many(
-            gift_ids=gift_ids, reason="import undone", audit_on=batch, user=user
+            gift_ids=gift_ids,
+            reason="import undone",
+            audit_on=batch,
+            user=user,
+            release_import_fingerprints=True,
         )
     except GiftError as exc:
         raise BatchError(str(exc)) from None
-    Gift.objects.filter(pk__in=gift_ids).update(import_fingerprint=None)
+    # Gifts refunded before the undo (so not refunded again) are released too.
+    Gift.objects.filter(
+        pk__in=ids_in(gift_ids), import_fingerprint__isnull=False
+    ).update(import_fingerprint=None)
     batch.status = ImportBatch.Status.UNDONE
     batch.undone_at = timezone.now()
     batch.undone_by = user

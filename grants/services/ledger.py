@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from grants.errors import LedgerError
 from grants.models import Account, BudgetLine, Fund, LedgerEntry
 from kyosei.audit import audit_log
+from kyosei.bulk import ids_in, insert_rows, reserve_ids
 
 
 @transaction.atomic
@@ -137,7 +137,7 @@ def ledger_reverse_many(
     originals = {
         row[0]: row
         for row in LedgerEntry.objects.select_for_update()
-        .filter(pk__in=entry_ids)
+        .filter(pk__in=ids_in(entry_ids))
         .order_by("pk")
         .values_list(
             "pk",
@@ -151,7 +151,7 @@ def ledger_reverse_many(
         )
     }
     already = dict(
-        LedgerEntry.objects.filter(reverses_id__in=entry_ids)
+        LedgerEntry.objects.filter(reverses_id__in=ids_in(entry_ids))
         .values("reverses_id")
         .annotate(total=Sum("amount_yen"))
         .values_list("reverses_id", "total")
@@ -258,124 +258,3 @@ def ledger_post_many(
         ),
     )
     return ids
-
-
-def reserve_ids(model: type[models.Model], count: int) -> list[int]:
-    """Primary keys for ``count`` rows of ``model`` inserted soon by the caller,
-    so related rows can point at each other without a second UPDATE pass.
-
-    PostgreSQL: drawn from the table's sequence. Other databases (SQLite): above
-    the highest id ever used; safe because SQLite admits one writer and the
-    caller runs inside its write transaction.
-    """
-    from django.db import connection
-
-    if count == 0:
-        return []
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The sequence's name first: pg_get_serial_sequence() inside the
-            # nextval() would be looked up again for every row (5× slower).
-            cursor.execute(
-                "SELECT pg_get_serial_sequence(%s, %s)", [table, model._meta.pk.column]
-            )
-            sequence = cursor.fetchone()[0]
-            cursor.execute(
-                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
-                [sequence, count],
-            )
-            return [row[0] for row in cursor.fetchall()]
-        quoted = connection.ops.quote_name(table)
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quoted}")
-        top = cursor.fetchone()[0]
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-            row = cursor.fetchone()
-            top = max(top, row[0] if row else 0)
-    return list(range(top + 1, top + 1 + count))
-
-
-def insert_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]
-) -> None:
-    """Insert plain rows into ``model``'s table, fast, for bulk imports.
-
-    ``fields`` are attnames (``fund_id``); include the primary key when related
-    rows must point at the new rows (see :func:`reserve_ids`), else leave it out
-    and the database numbers them. Every other column gets the field's default,
-    evaluated once per call (``auto_now``/``auto_now_add`` get now).
-    PostgreSQL: one ``COPY … FROM STDIN``, an order of magnitude faster than
-    multi-row INSERTs and model instances; elsewhere ``executemany``.
-    Constraints and triggers apply as for any insert. No ``save()``, no
-    signals: callers keep the model's invariants.
-    """
-    from django.db import connection
-    from django.utils import timezone
-
-    by_name = {f.attname: f for f in model._meta.concrete_fields}
-    given = [by_name[name] for name in fields]
-    # The columns not given, with the value each gets. A nullable column whose
-    # default is None is left out of the statement: the database stores NULL,
-    # the same, for less to send; so is one with a database default.
-    now = timezone.now()
-    rest: list[models.Field] = []
-    rest_values: list = []
-    for field in model._meta.concrete_fields:
-        if field.attname in fields or field.primary_key or field.has_db_default():
-            continue
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            value = now
-        else:
-            value = field.get_default()
-        if value is None and field.null:
-            continue
-        rest.append(field)
-        rest_values.append(value)
-    columns = given + rest
-    names = ", ".join(connection.ops.quote_name(f.column) for f in columns)
-    table = connection.ops.quote_name(model._meta.db_table)
-    json_at = [i for i, f in enumerate(given) if isinstance(f, models.JSONField)]
-    tail = tuple(
-        _json_text(v) if isinstance(f, models.JSONField) else v
-        for f, v in zip(rest, rest_values, strict=True)
-    )
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY's text format is parsed by the column's type, so the tail's
-            # timestamps go as text made once, not formatted again on every row.
-            tail = tuple(
-                v.isoformat() if isinstance(v, dt.datetime) else v for v in tail
-            )
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    if json_at:
-                        row = list(row)
-                        for i in json_at:
-                            # As JSON text: the server parses it into jsonb.
-                            row[i] = _json_text(row[i])
-                    copy.write_row((*row, *tail))
-            return
-        marks = ", ".join(["%s"] * len(columns))
-        cursor.executemany(
-            f"INSERT INTO {table} ({names}) VALUES ({marks})",
-            [
-                [
-                    field.get_db_prep_save(value, connection)
-                    for field, value in zip(columns, (*row, *rest_values), strict=True)
-                ]
-                for row in rows
-            ],
-        )
-
-
-def _json_text(value) -> str | None:
-    if value is None:
-        return None
-    if not value and isinstance(value, list | dict):
-        return "[]" if isinstance(value, list) else "{}"
-    return _JSON.encode(value)
-
-
-_JSON = DjangoJSONEncoder()

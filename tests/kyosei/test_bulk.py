@@ -61,3 +61,44 @@ def test_decorates_a_function():
 
     assert work() is False
     assert gc.isenabled()
+
+
+@pytest.mark.django_db
+def test_insert_and_update_rows_write_plain_rows():
+    """COPY on PostgreSQL, executemany elsewhere: the same rows either way,
+    JSON included; rows not named are left alone."""
+    from donors.imports.models import ImportBatch, ImportRow
+    from kyosei.bulk import insert_rows, update_rows
+    from tests.factories.donors import general_fund
+
+    batch = ImportBatch.objects.create(
+        file_name="x", file_sha256="0" * 64, format="zengin", fund=general_fund()
+    )
+    insert_rows(
+        ImportRow,
+        ["batch_id", "row_number", "outcome", "candidates", "note"],
+        [(batch.pk, n, "ambiguous", [n, n + 1], f"row {n}") for n in range(1, 6)],
+    )
+    rows = {r.row_number: r for r in batch.rows.all()}
+    assert [rows[n].candidates for n in (1, 5)] == [[1, 2], [5, 6]]
+    update_rows(
+        ImportRow,
+        ["outcome", "note", "candidates"],
+        [
+            (rows[2].pk, "matched", "chosen\tby staff", []),
+            (rows[4].pk, "new", "", [9]),
+        ],
+    )
+    after = {r.row_number: r for r in batch.rows.all()}
+    assert (after[2].outcome, after[2].note, after[2].candidates) == (
+        "matched",
+        "chosen\tby staff",
+        [],
+    )
+    assert (after[4].outcome, after[4].candidates) == ("new", [9])
+    assert [(after[n].outcome, after[n].note) for n in (1, 3, 5)] == [
+        ("ambiguous", "row 1"),
+        ("ambiguous", "row 3"),
+        ("ambiguous", "row 5"),
+    ]
+    update_rows(ImportRow, ["note"], [])  # nothing to do is fine

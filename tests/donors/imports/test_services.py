@@ -288,6 +288,8 @@ def test_undo_in_bulk_reverses_what_is_left_and_audits_once():
     assert fund_balance(general_fund()) == 0
     for gift in Gift.objects.filter(pk__in=[g.pk for g in gifts]):
         assert (gift.status, gift.refunded_yen) == ("refunded", gift.amount_yen)
+        # Every fingerprint released, the already refunded gift's too.
+        assert gift.import_fingerprint is None
     undone = GiftRefund.objects.filter(reason="import undone")
     assert undone.count() == len(gifts) - 1  # the fully refunded one is skipped
     first = undone.get(gift=gifts[0])
