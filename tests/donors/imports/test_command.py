@@ -64,3 +64,26 @@ def test_refused_file_exits_1_with_errors():
     assert printed["errors"][0]["row"] == 9
     assert printed["gifts_created"] == 0
     assert Gift.objects.count() == 0
+
+
+def test_bench_import_smoke_with_the_staff_flow():
+    """``bench_import`` runs end to end and reports (no timing asserted): the
+    command-line import, the django-import-export comparison (rolled back) and
+    the admin's upload → preview → apply → undo on a second file."""
+    from io import StringIO
+
+    from donors.imports.models import ImportBatch
+
+    out = StringIO()
+    call_command("bench_import", rows=300, compare_rows=20, staff_flow=True, stdout=out)
+    report = out.getvalue()
+    assert "kyosei transfer_import: 300 rows" in report
+    assert "django-import-export ModelResource" in report
+    assert "staff flow, 300 rows" in report and "(batch undone)" in report
+    applied, undone = ImportBatch.objects.order_by("pk")
+    assert applied.counts["gifts_created"] == 300
+    assert undone.status == ImportBatch.Status.UNDONE
+    # The comparison's rows were rolled back; the undone batch's gifts stay,
+    # refunded.
+    assert Gift.objects.count() == 600
+    assert Gift.objects.filter(status=Gift.Status.REFUNDED).count() == 300

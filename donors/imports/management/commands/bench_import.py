@@ -54,6 +54,12 @@ class Command(BaseCommand):
             help="rows for the django-import-export run (it is slow; default 5000)",
         )
         parser.add_argument("--seed", type=int, default=20261123)
+        parser.add_argument(
+            "--staff-flow",
+            action="store_true",
+            help="also time the admin's way with another file of the same size: "
+            "upload, read + match for the preview (the Celery task), apply, undo",
+        )
 
     def handle(self, *args, **options):
         rows = options["rows"]
@@ -111,6 +117,44 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"ratio: {ours / theirs:,.1f}×")
         os.remove(path)
+        if options["staff_flow"]:
+            self._staff_flow(rows, donors, rng, options["new_payers"])
+
+    def _staff_flow(self, rows, donors, rng, new_share) -> None:
+        """The admin's way: what the upload, preview, apply and undo tasks run."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.test import override_settings
+
+        from donors.imports.services import (
+            import_batch_apply,
+            import_batch_create,
+            import_batch_stage,
+            import_batch_undo,
+        )
+
+        path = self._file(rows, donors, rng, new_share)
+        with (
+            tempfile.TemporaryDirectory() as media,
+            override_settings(MEDIA_ROOT=media),
+        ):
+            with open(path, "rb") as handle:
+                upload = SimpleUploadedFile("statement.txt", handle.read())
+            os.remove(path)
+            laps = [time.perf_counter()]
+            batch = import_batch_create(upload=upload, format="zengin", user=None)
+            batch = import_batch_stage(batch_id=batch.pk)
+            laps.append(time.perf_counter())
+            batch = import_batch_apply(batch=batch, user=None)
+            laps.append(time.perf_counter())
+            gifts = batch.counts["gifts_created"]
+            batch = import_batch_undo(batch=batch, user=None)
+            laps.append(time.perf_counter())
+        stage, apply, undo = (b - a for a, b in zip(laps, laps[1:], strict=False))
+        self.stdout.write(
+            f"staff flow, {rows:,} rows: upload + read + match for the preview "
+            f"{stage:.2f}s, apply {apply:.2f}s ({gifts:,} gifts), "
+            f"undo {undo:.2f}s (batch {batch.status})"
+        )
 
     def _donors(self, count: int, rng: random.Random) -> list[tuple[int, str]]:
         """(id, kana name) of ``count`` bench donors with distinct kana keys."""
