@@ -58,7 +58,9 @@ class PayerMatcher:
         rows = Donor.objects.filter(merged_into__isnull=True).values_list(
             "pk", "kind", "kana_key", "organisation_name_kana", "latin_name"
         )
-        for pk, kind, kana_key, org_kana, latin_name in rows.iterator(chunk_size=5000):
+        # One fetch: a server-side cursor's round trips cost more than the
+        # memory of a few hundred thousand small tuples.
+        for pk, kind, kana_key, org_kana, latin_name in rows:
             if kana_key:
                 self.by_kana[kana_key].add(pk)
             if kind == Donor.Kind.ORGANISATION and org_kana:

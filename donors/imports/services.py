@@ -287,11 +287,13 @@ def _apply(
     gifted = [r for r in rows if r.outcome in GIFTED and r.donor_id]
     gift_note = _("%(f)s row %(r)s: %(p)s")
     donation = Gift.Kind.DONATION
+    yen: dict[int, Money] = {}  # Money is immutable: one per amount
     items = [
         GiftItem(
             donor_id=row.donor_id,
             kind=donation,
-            amount=Money(row.amount_yen, "JPY"),
+            amount=yen.get(row.amount_yen)
+            or yen.setdefault(row.amount_yen, Money(row.amount_yen, "JPY")),
             received_on=row.received_on,
             method=method,
             fund=fund,

@@ -339,9 +339,10 @@ def test_undo_task_twice_leaves_the_batch_undone_once():
 
 
 def test_links_without_database_constraints_all_resolve():
-    """Import rows → gift and donor, gift → ledger entry and entry → source type
-    carry no database foreign key (each cost a per-row check at commit); every
-    link the import writes must still point at a real row."""
+    """Import rows → gift and donor, gift → ledger entry and fund, and entry →
+    source type carry no database foreign key (each cost a per-row check at
+    commit); every link the import writes must still point at a real row, and a
+    gift's fund is its ledger entry's (which keeps its constraint)."""
     from django.contrib.contenttypes.models import ContentType
 
     transfer_donors()
@@ -358,4 +359,5 @@ def test_links_without_database_constraints_all_resolve():
         assert entry.source_type_id == gift_type.pk
         assert entry.source_id == str(gift.pk)
         assert entry.amount_yen == gift.amount_yen
+        assert gift.fund_id == entry.fund_id == general_fund().pk
     assert {r.batch_id for r in rows} == {result.batch.pk}
