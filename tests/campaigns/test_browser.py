@@ -25,6 +25,13 @@ def browser_page():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(locale="ja-JP")
         yield page
+        # The test's ORM calls ran while Playwright's event loop was running,
+        # where Django keeps connections apart from the thread's own; close
+        # them here, in that same context, or the test database cannot be
+        # dropped at the end of the run ("being accessed by other users").
+        from django.db import connections
+
+        connections.close_all()
         browser.close()
 
 
