@@ -24,6 +24,8 @@ from contextlib import contextmanager
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 _lock = threading.Lock()
 _depth = 0
@@ -98,8 +100,6 @@ def insert_rows(
     Constraints and triggers apply as for any insert. No ``save()``, no
     signals: callers keep the model's invariants.
     """
-    from django.utils import timezone
-
     by_name = {f.attname: f for f in model._meta.concrete_fields}
     given = [by_name[name] for name in fields]
     # The columns not given, with the value each gets. A nullable column whose
@@ -135,14 +135,7 @@ def insert_rows(
             tail = tuple(
                 v.isoformat() if isinstance(v, dt.datetime) else v for v in tail
             )
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    if json_at:
-                        row = list(row)
-                        for i in json_at:
-                            # As JSON text: the server parses it into jsonb.
-                            row[i] = _json_text(row[i])
-                    copy.write_row((*row, *tail))
+            _copy(cursor, f"COPY {table} ({names}) FROM STDIN", rows, json_at, tail)
             return
         marks = ", ".join(["%s"] * len(columns))
         cursor.executemany(
@@ -155,6 +148,18 @@ def insert_rows(
                 for row in rows
             ],
         )
+
+
+def _copy(cursor, sql: str, rows: Iterable[Sequence], json_at: list[int], tail=()):
+    """Stream ``rows`` (each followed by ``tail``) into a ``COPY … FROM STDIN``;
+    the values at ``json_at`` go as JSON text, which the server parses."""
+    with cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            if json_at:
+                row = list(row)
+                for i in json_at:
+                    row[i] = _json_text(row[i])
+            copy.write_row((*row, *tail))
 
 
 def _json_text(value) -> str | None:
@@ -190,15 +195,10 @@ def update_rows(
                 f"CREATE TEMPORARY TABLE kyosei_bulk_update ON COMMIT DROP AS "
                 f"SELECT {pk}, {names} FROM {table} WITH NO DATA"
             )
-            with cursor.cursor.copy(
-                f"COPY kyosei_bulk_update ({pk}, {names}) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    if json_at:
-                        row = list(row)
-                        for i in json_at:
-                            row[i] = _json_text(row[i])
-                    copy.write_row(row)
+            _copy(
+                cursor, f"COPY kyosei_bulk_update ({pk}, {names}) FROM STDIN", rows,
+                json_at,
+            )  # fmt: skip
             sets = ", ".join(
                 f"{quote(f.column)} = source.{quote(f.column)}" for f in columns
             )
@@ -227,8 +227,6 @@ def ids_in(ids: Iterable[int]):
     array parameter on PostgreSQL, instead of one placeholder per id (100,000
     placeholders take seconds to build, send and plan); a plain list elsewhere.
     """
-    from django.db.models.expressions import RawSQL
-
     ids = list(ids)
     if connection.vendor == "postgresql":
         return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
