@@ -1,7 +1,17 @@
 import os
+import time
 
+import django.test
 import pytest
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.account.internal.flows.login import (
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+)
+from allauth.account.internal.userkit import user_id_to_str
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
+
+from kyosei.auth import SECOND_FACTOR_TYPES
 
 ON_POSTGRES = "postgres" in settings.DATABASES["default"]["ENGINE"] or os.environ.get(
     "DATABASE_URL", ""
@@ -52,18 +62,39 @@ def _english_by_default():
         yield
 
 
+class Client(django.test.Client):
+    """``force_login`` stands for a completed allauth sign-in.
+
+    Staff reach the back office only from a session whose sign-in used the second
+    factor (kyosei.middleware.StaffMFAMiddleware reads allauth's authentication
+    records). A forced login of a user with a factor enrolled therefore records
+    the password and the factor as allauth's flow would; ``mfa=False`` leaves
+    them out (a session that skipped the factor). tests/kyosei/test_auth.py and
+    test_login_paths.py sign in through the real forms.
+    """
+
+    def force_login(self, user, backend=None, *, mfa: bool = True):
+        super().force_login(user, backend)
+        if not mfa or not is_mfa_enabled(user, types=list(SECOND_FACTOR_TYPES)):
+            return
+        session = self.session
+        now = time.time()
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": now, "username": user.get_username()},
+            {"method": "mfa", "at": now, "type": "totp"},
+        ]
+        session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
+        session.save()
+
+
 @pytest.fixture
 def client():
     """A test client whose browser prefers English (a Japanese one: ``client_ja``)."""
-    from django.test import Client
-
     return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture
 def client_ja():
-    from django.test import Client
-
     return Client(HTTP_ACCEPT_LANGUAGE="ja")
 
 

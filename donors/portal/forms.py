@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from allauth.account.forms import SignupForm
 from django import forms
+from django.contrib.auth.hashers import make_password
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
@@ -33,28 +34,38 @@ ADDRESS_FIELDS = [
 
 
 class PortalSignupForm(SignupForm):
-    """Sign-up only for the email an existing donor gave us (no portal account yet).
+    """Sign-up: the same answer for every well-formed email; the email decides.
 
-    The address is still verified by allauth before the account can sign in, and
-    the portal links the account to the donor only then (``donor_portal_link``).
+    Only the email an existing donor gave us, with no portal account yet, becomes
+    an account (allauth's sign-up; the address is verified by allauth before the
+    account can sign in, and the portal links the account to the donor only then,
+    ``donor_portal_link``). Any other address — unknown, or already an account —
+    takes allauth's enumeration-prevention path: no account is created, the same
+    "check your email" page is shown, and the email itself says what happened
+    (``PortalAccountAdapter.send_account_already_exists_mail``). Both paths hash
+    the password and look up the same tables, so neither the page nor the time
+    it takes tells whether the address belongs to a donor.
     """
 
     def clean_email(self):
+        # allauth: normalises, and flags an address that already has an account
+        # (ACCOUNT_PREVENT_ENUMERATION) instead of saying so.
         email = super().clean_email()
-        exists = Donor.objects.filter(
+        is_donor = Donor.objects.filter(
             email_key=normalise.email(email),
             merged_into__isnull=True,
             user__isnull=True,
         ).exists()
-        if not exists:
-            raise forms.ValidationError(
-                _(
-                    "Please use the email address you gave us when you donated. "
-                    "If you have not donated yet, or your address has changed, "
-                    "contact us and we will set up your account."
-                )
-            )
+        if not is_donor:
+            self.account_already_exists = True
         return email
+
+    def try_save(self, request):
+        if self.account_already_exists:
+            # The account path hashes the password (set_password); do the same
+            # work here so the answer takes as long.
+            make_password(self.cleaned_data.get("password1"))
+        return super().try_save(request)
 
 
 class ProfileForm(forms.ModelForm):

@@ -221,6 +221,10 @@ STRIPE_API_BASE = env_url("STRIPE_API_BASE", schemes=("http", "https"))
 
 # --- Authentication (django-allauth, MFA for staff) -------------------------------
 
+# Every sign-in goes through allauth (rate limits, the MFA stage): kyosei.urls
+# redirects Wagtail's admin and front-end login views and its password reset to
+# it, and kyosei.middleware.StaffMFAMiddleware lets staff into /admin/ only from
+# a session whose sign-in used the second factor.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -228,11 +232,16 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/admin/"
 WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+# Pages restricted to signed-in users send visitors to allauth (in their language).
+WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
 WAGTAIL_PASSWORD_RESET_ENABLED = False  # allauth owns password reset
 ACCOUNT_LOGIN_METHODS = {"email", "username"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
+# Sign-up, login by code and password reset answer the same whether or not the
+# address has an account (or belongs to a donor); the email says what happened.
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
@@ -241,17 +250,23 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "signup": "20/m/ip",
 }
-# Donor portal: sign-up only for an existing donor's email (PortalSignupForm);
-# staff go to /admin/, donors to /portal/ after login; login by emailed code or
-# password (staff still pass the MFA stage either way).
+# Donor portal: sign-up opens an account only for an existing donor's email
+# (PortalSignupForm); staff go to /admin/, donors to /portal/ after login; login
+# by emailed code or password (staff still pass the MFA stage either way).
 ACCOUNT_ADAPTER = "donors.portal.adapter.PortalAccountAdapter"
 ACCOUNT_FORMS = {"signup": "donors.portal.forms.PortalSignupForm"}
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Kyosei"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# No "trust this browser": every staff sign-in asks for the second factor (the
+# middleware would sign a trusted-browser session out again anyway).
+MFA_TRUST_ENABLED = False
 # Demo only: the printed demo staff users may skip MFA enrolment (see seed_demo).
 KYOSEI_DEMO_MFA_WAIVER = KYOSEI_DEMO
+# Staff avatars are Wagtail's local ones: Gravatar would send a hash of each staff
+# email to a third party (and shows broken images offline).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 AUTH_PASSWORD_VALIDATORS = [
     {

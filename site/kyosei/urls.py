@@ -1,22 +1,26 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+# Every sign-in goes through allauth, which rate-limits and asks for the second
+# factor. Wagtail's own login views (admin and front end) and its password reset
+# are shadowed by redirects placed before them; tests/kyosei/test_login_paths.py
+# walks this configuration and fails on any login view it does not know.
 urlpatterns = [
-    # Wagtail's own login and password reset would bypass allauth's MFA stage:
-    # both go to allauth instead.
     path(
         "admin/login/",
         RedirectView.as_view(url=settings.WAGTAILADMIN_LOGIN_URL, query_string=True),
         name="kyosei_admin_login_redirect",
     ),
-    path(
-        "admin/password_reset/",
+    # The whole prefix: the form, "done", the emailed confirm link and "complete".
+    re_path(
+        r"^admin/password_reset/",
         RedirectView.as_view(pattern_name="account_reset_password"),
+        name="kyosei_admin_password_reset_redirect",
     ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
@@ -35,6 +39,14 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("donate/", include("campaigns.urls")),
     path("portal/", include("donors.portal.urls")),
+    # wagtail.urls brings Django's plain LoginView at _util/login/ (no rate limit,
+    # no second factor): send it to allauth's login in the same language, with
+    # ?next= kept.
+    path(
+        "_util/login/",
+        RedirectView.as_view(pattern_name="account_login", query_string=True),
+        name="kyosei_frontend_login_redirect",
+    ),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

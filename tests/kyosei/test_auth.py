@@ -104,9 +104,13 @@ def test_failed_logins_are_rate_limited(client):
     assert response.status_code in (200, 429)
 
 
-def test_password_reset_email_is_sent(client, mailoutbox):
+def test_password_reset_email_is_sent(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     user = staff_user(Role.FINANCE)
-    response = client.post(reverse("account_reset_password"), {"email": user.email})
+    # sign-in mail is sent by a Celery task after commit (kyosei.mail)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": user.email})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     assert user.email in mailoutbox[0].to
