@@ -2,12 +2,14 @@
 their second factor (enrolment first if they have none); roles deny by default
 (Board cannot change anything). Every login URL: test_login_paths.py."""
 
+import re
 import time
 from urllib.parse import quote
 
 import pytest
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.core import mail
 from django.test import override_settings
 from django.urls import reverse
 
@@ -250,6 +252,37 @@ def test_failed_logins_are_rate_limited(client):
     )
     assert "_auth_user_id" not in client.session
     assert response.status_code in (200, 429)
+
+
+@override_settings(ACCOUNT_RATE_LIMITS={"login_failed": "3/m/ip,3/5m/key"})
+def test_wrong_authenticator_codes_are_rate_limited(client):
+    user = staff_user(Role.FINANCE, mfa=False)
+    secret = give_totp(user)
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    for _ in range(3):
+        client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code in (200, 429)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_login_code_dies_after_three_wrong_tries(
+    client, django_capture_on_commit_callbacks
+):
+    user = staff_user(Role.FINANCE)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_request_login_code"), {"email": user.email}
+        )
+    confirm = response["Location"]
+    (message,) = mail.outbox
+    code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", message.body, re.M).group(1)
+    for _ in range(3):
+        client.post(confirm, {"code": "AAAA-AAAA"})
+    response = client.post(confirm, {"code": code})
+    assert response.get("Location") != reverse("mfa_authenticate")
+    assert client.get("/admin/").status_code == 302
 
 
 def test_password_reset_email_is_sent(
