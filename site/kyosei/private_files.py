@@ -147,7 +147,15 @@ class RandomName:
 _guards = threading.local()
 
 
-def _stack() -> list[list[tuple[Storage, str]]]:
+@dataclass(frozen=True)
+class _Written:
+    storage: Storage
+    name: str
+    model: type[models.Model]
+    field: str
+
+
+def _stack() -> list[list[_Written]]:
     if not hasattr(_guards, "stack"):
         _guards.stack = []
     return _guards.stack
@@ -159,28 +167,38 @@ def private_files_deleted_on_error() -> Iterator[None]:
     the block raises (also usable as a decorator).
 
     Put it *outside* the service's ``transaction.atomic``: an exception that
-    leaves an atomic block rolls that block back, so no committed row can name
-    these files. A nested block hands its files to the enclosing one, which
-    decides for all of them.
+    leaves an atomic block has rolled that block back, so no row names these
+    files. One exception does not: an on-commit callback that fails after the
+    COMMIT (a broker down) raises out of the atomic block too, so before
+    deleting a file the database is asked whether a row names it; if it does,
+    or the database cannot answer, the file stays (the sweep decides later).
+    A nested block hands its files to the enclosing one, which decides for all.
     """
     stack = _stack()
     stack.append([])
     try:
         yield
     except BaseException:
-        _delete_quietly(stack.pop())
+        _delete_unnamed(stack.pop())
         raise
     written = stack.pop()
     if stack:
         stack[-1].extend(written)
 
 
-def _delete_quietly(written: list[tuple[Storage, str]]) -> None:
-    for storage, name in written:
+def _delete_unnamed(written: list[_Written]) -> None:
+    for file in written:
         try:
-            storage.delete(name)
+            named = file.model._base_manager.filter(**{file.field: file.name}).exists()
+        except Exception:  # noqa: BLE001 - e.g. an aborted transaction: keep it
+            logger.warning("Kept private file %s for the orphan sweep", file.name)
+            continue
+        if named:
+            continue
+        try:
+            file.storage.delete(file.name)
         except Exception:  # noqa: BLE001 - the sweep removes what is left
-            logger.exception("Could not delete the rolled-back private file %s", name)
+            logger.exception("Could not delete the rolled-back file %s", file.name)
 
 
 def private_file_save(fieldfile: FieldFile, filename: str, content: File) -> str:
@@ -190,7 +208,14 @@ def private_file_save(fieldfile: FieldFile, filename: str, content: File) -> str
     fieldfile.save(filename, content, save=False)
     stack = _stack()
     if stack:
-        stack[-1].append((fieldfile.storage, fieldfile.name))
+        stack[-1].append(
+            _Written(
+                fieldfile.storage,
+                fieldfile.name,
+                type(fieldfile.instance),
+                fieldfile.field.name,
+            )
+        )
     return fieldfile.name
 
 
