@@ -53,6 +53,13 @@ def _own_cache_namespace():
 
 
 @pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path):
+    """Each test gets its own private storage folder (receipt PDFs, uploads)."""
+    settings.KYOSEI_PRIVATE_ROOT = tmp_path / "private"
+    return settings.KYOSEI_PRIVATE_ROOT
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default():
     """Assertions read the English source text; Japanese is the site's default, so
     tests that check Japanese pages ask for it (see ``client_ja``)."""

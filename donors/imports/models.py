@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kyosei.private_files import RandomName, private_storage
+
 
 class TransferProfile(models.Model):
     """How to read one bank's (or ゆうちょ's) CSV statement.
@@ -143,7 +145,12 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
     file_name = models.CharField(_("file name"), max_length=255)
     file_sha256 = models.CharField(_("file SHA-256"), max_length=64, db_index=True)
-    upload = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    # Bank statements are personal data: private storage, random name.
+    upload = models.FileField(
+        upload_to=RandomName("imports/transfers"),
+        storage=private_storage,
+        blank=True,
+    )
     format = models.CharField(_("format"), max_length=8, choices=Format.choices)
     profile = models.ForeignKey(
         TransferProfile,
@@ -283,7 +290,9 @@ class SpreadsheetImport(models.Model):
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     file_name = models.CharField(_("file name"), max_length=255)
     file_sha256 = models.CharField(_("file SHA-256"), max_length=64, db_index=True)
-    upload = models.FileField(upload_to="imports/spreadsheets/%Y/%m/")
+    upload = models.FileField(
+        upload_to=RandomName("imports/spreadsheets"), storage=private_storage
+    )
     file_format = models.CharField(_("file format"), max_length=4)
     encoding = models.CharField(_("encoding"), max_length=10, blank=True)
     headers = models.JSONField(_("columns in the file"), default=list)

@@ -48,6 +48,11 @@ from grants.models import Fund
 from kyosei.audit import audit_log
 from kyosei.bulk import cyclic_gc_paused, ids_in, insert_rows, update_rows
 from kyosei.money import Money
+from kyosei.private_files import (
+    private_file_local_path,
+    private_file_save,
+    private_files_deleted_on_error,
+)
 
 Progress = Callable[[int, int], None]
 GIFTED = (ImportRow.Outcome.MATCHED, ImportRow.Outcome.NEW)
@@ -418,6 +423,7 @@ def _summary(batch: ImportBatch) -> dict[str, Any]:
 # --- Staff screens: upload, stage (task), apply, undo ----------------------------
 
 
+@private_files_deleted_on_error()
 @transaction.atomic
 def import_batch_create(
     *,
@@ -445,7 +451,7 @@ def import_batch_create(
         fund=fund or _general_fund(),
         status=ImportBatch.Status.PENDING,
     )
-    batch.upload.save(os.path.basename(upload.name or "upload"), upload, save=False)
+    private_file_save(batch.upload, upload.name or "upload", upload)
     batch.save()
     return batch
 
@@ -468,12 +474,13 @@ def import_batch_stage(*, batch_id: int) -> ImportBatch:
         )
 
     try:
-        transfers = transfer_read(
-            path=batch.upload.path,
-            format=batch.format,
-            profile=batch.profile,
-            encoding=batch.encoding,
-        )
+        with private_file_local_path(batch.upload) as path:
+            transfers = transfer_read(
+                path=path,
+                format=batch.format,
+                profile=batch.profile,
+                encoding=batch.encoding,
+            )
         ImportBatch.objects.filter(pk=batch.pk).update(total_rows=len(transfers))
         rows = _preview(transfers, progress=progress, batch=batch)
     except ImportRefused as exc:

@@ -42,6 +42,7 @@ from donors.imports.spreadsheets import (
 )
 from kyosei.audit import audit_log
 from kyosei.bulk import cyclic_gc_paused
+from kyosei.private_files import private_file_save, private_files_deleted_on_error
 
 Status = SpreadsheetImport.Status
 
@@ -50,6 +51,7 @@ def progress_key(pk: int) -> str:
     return f"kyosei:spreadsheet-import:{pk}:processed"
 
 
+@private_files_deleted_on_error()
 def spreadsheet_upload(
     *, upload: UploadedFile, kind: str, user: AbstractBaseUser | None
 ) -> SpreadsheetImport:
@@ -73,9 +75,7 @@ def spreadsheet_upload(
         mapping=suggest_mapping(kind, sheet.headers),
         total_rows=len(sheet.rows),
     )
-    record.upload.save(
-        f"{record.file_sha256[:16]}.{sheet.file_format}", ContentFile(data), save=False
-    )
+    private_file_save(record.upload, f"upload.{sheet.file_format}", ContentFile(data))
     record.save()
     return record
 

@@ -12,7 +12,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
@@ -42,6 +42,7 @@ from donors.services.recurring import (
     recurring_gift_resume,
 )
 from kyosei.money import Money, format_money, format_yen
+from kyosei.private_files import private_file_response
 from kyosei.roles import is_staff_user
 
 GIFTS_PER_PAGE = 50
@@ -306,13 +307,13 @@ def receipt_list(request: HttpRequest, donor: Donor) -> HttpResponse:
 
 @donor_required
 def receipt_pdf(request: HttpRequest, donor: Donor, pk: int) -> HttpResponse:
-    """The stored PDF as issued (never regenerated); void receipts are not served."""
+    """The stored PDF as issued (never regenerated), from the private storage;
+    only the signed-in donor's own standing receipts (void ones are not served)."""
     receipt = get_object_or_404(
         Receipt.objects.filter(donor=donor, status__in=VALID_STATUSES), pk=pk
     )
-    return FileResponse(
-        receipt.pdf.open("rb"),
-        as_attachment=True,
+    return private_file_response(
+        receipt.pdf,
         filename=f"receipt-{receipt.number}.pdf",
         content_type="application/pdf",
     )

@@ -9,6 +9,8 @@ Invariants:
 - An issued PDF is stored once with its SHA-256 and never changed (電子帳簿保存法).
   ``Receipt.save`` refuses to replace the file or hash of an existing receipt; a
   correction is a reissue (new number) that voids the earlier receipt.
+- PDFs and the seal are private files (``kyosei.private_files``): random names,
+  no URL, served only by views that check the user.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 from donors.receipts.errors import ReceiptError
 from kyosei.money import Money
+from kyosei.private_files import PrivateFileInput, RandomName, private_storage
 
 
 class ReceiptSequence(models.Model):
@@ -80,7 +83,12 @@ class Receipt(models.Model):
     # and address as on the PDF.
     donor_name = models.CharField(_("donor name as printed"), max_length=300)
     donor_address = models.TextField(_("donor address as printed"))
-    pdf = models.FileField(_("PDF"), upload_to="receipts/%Y/", max_length=200)
+    pdf = models.FileField(
+        _("PDF"),
+        upload_to=RandomName("receipts"),
+        storage=private_storage,
+        max_length=200,
+    )
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64)
     replaces = models.OneToOneField(
         "self",
@@ -165,8 +173,13 @@ class Receipt(models.Model):
             return handle.read()
 
     def pdf_is_intact(self) -> bool:
-        """Whether the stored file still has the hash recorded at issue."""
-        return hashlib.sha256(self.pdf_bytes()).hexdigest() == self.pdf_sha256
+        """Whether the stored file is there and still has the hash recorded at
+        issue."""
+        try:
+            data = self.pdf_bytes()
+        except (FileNotFoundError, ValueError):
+            return False
+        return hashlib.sha256(data).hexdigest() == self.pdf_sha256
 
 
 class ReceiptGift(models.Model):
@@ -232,9 +245,11 @@ class ReceiptEmail(models.Model):
 class ReceiptSettings(BaseSiteSetting):
     """How receipts look: the seal image and the era-name date."""
 
+    # A signature stamp: private like the receipts, read only by the PDF renderer.
     seal = models.FileField(
         _("seal image (印影)"),
-        upload_to="receipts/seal/",
+        upload_to=RandomName("receipts/seal"),
+        storage=private_storage,
         blank=True,
         help_text=_("PNG or JPEG, square, printed beside the representative's name."),
     )
@@ -257,7 +272,7 @@ class ReceiptSettings(BaseSiteSetting):
     )
 
     panels = [
-        FieldPanel("seal"),
+        FieldPanel("seal", widget=PrivateFileInput),
         FieldPanel("show_wareki"),
         FieldPanel("closing_note_ja"),
         FieldPanel("closing_note_en"),

@@ -21,6 +21,10 @@ Rules, decided here and documented in the README:
   sequence row in the receipt's transaction, so no gaps and no reuse.
 - **Lock order**: donor, then gifts (by id), then receipts, then the year's
   sequence row; ``gift_refund`` locks the gift, then its receipts.
+- **Files**: the PDF is a private file with a random name, written before the
+  receipt row so that every committed receipt has it; a service whose
+  transaction rolls back deletes the PDFs it wrote, and the daily orphan sweep
+  (``cleanup_orphan_files``) removes those of killed processes.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from donors.receipts.models import (
 from donors.receipts.pdf import ReceiptDocument, ReceiptLine, date_ja
 from kyosei.audit import audit_log
 from kyosei.models import CertificationStatus, OrganisationProfile, organisation_profile
+from kyosei.private_files import private_file_save, private_files_deleted_on_error
 
 logger = logging.getLogger(__name__)
 
@@ -351,7 +356,10 @@ def _issue(
         issued_by=user,
         issued_at=issued_at,
     )
-    receipt.pdf.save(f"{number}.pdf", ContentFile(pdf), save=False)
+    # The file is written before the row and its name (random, not the number)
+    # recorded in it, so a committed receipt always has its PDF; a rollback
+    # deletes it again (private_files_deleted_on_error around each service).
+    private_file_save(receipt.pdf, "receipt.pdf", ContentFile(pdf))
     try:
         with transaction.atomic():
             receipt.save()
@@ -396,6 +404,7 @@ def _locked_gifts(query: Q) -> list[Gift]:
 # -- issuing --------------------------------------------------------------------------
 
 
+@private_files_deleted_on_error()
 @transaction.atomic
 def receipt_issue_single(
     *, gift: Gift, user: AbstractBaseUser | None, send_email: bool = True
@@ -436,6 +445,7 @@ def annual_gifts_query(year: int) -> Q:
     ) & Q(amount_yen__gt=F("refunded_yen"))
 
 
+@private_files_deleted_on_error()
 @transaction.atomic
 def receipt_issue_annual(
     *,
@@ -501,6 +511,7 @@ def receipt_issue_annual(
     ]
 
 
+@private_files_deleted_on_error()
 @transaction.atomic
 def receipt_reissue(
     *,

@@ -35,6 +35,7 @@ from donors.receipts.services import (
     receipt_reissue,
     receipt_void,
 )
+from kyosei.private_files import private_file_response
 
 app_name = "receipts"
 PER_PAGE = 50
@@ -120,10 +121,11 @@ def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @needs("receipts.view_receipt")
 def receipt_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The stored PDF from the private storage (void receipts too: staff keep
+    every issued document)."""
     receipt = get_object_or_404(Receipt, pk=pk)
-    return FileResponse(
-        receipt.pdf.open("rb"),
-        as_attachment=True,
+    return private_file_response(
+        receipt.pdf,
         filename=f"receipt-{receipt.number}.pdf",
         content_type="application/pdf",
     )

@@ -8,6 +8,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -82,3 +83,33 @@ class StaffMFAMiddleware:
 def _redirect_with_next(target: str, request: HttpRequest) -> HttpResponseRedirect:
     next_url = request.get_full_path() if request.method == "GET" else request.path
     return HttpResponseRedirect(f"{target}?{urlencode({'next': next_url})}")
+
+
+class RefuseNulMiddleware:
+    """A 400 for a NUL character in the URL path, query string or cookies.
+
+    PostgreSQL refuses NUL in text ("A string literal cannot contain NUL"), so a
+    NUL that reached a query was a server error: a search box reads
+    ``request.GET`` directly, a page path is looked up by slug, a session key
+    comes from a cookie. No real link, form or cookie holds one, so the request
+    is refused before any view runs, for every view at once. Request bodies are
+    left to the forms (Django's ``CharField`` already refuses NUL) and to views
+    that read raw bodies (the Stripe webhook verifies its signature first).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            raise BadRequest("NUL character in the request")
+        return self.get_response(request)
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path:
+        return True
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return True
+    return any("\x00" in k or "\x00" in v for k, v in request.COOKIES.items())

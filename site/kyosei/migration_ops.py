@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from django.db import migrations
+from functools import partial
+
+from django.core.files.storage import storages
+from django.db import migrations, transaction
+
+from kyosei.private_files import PRIVATE, RandomName
 
 
 def drop_fk_indexes(app_label: str, model_name: str, columns: list[str]):
@@ -78,3 +83,31 @@ def drop_fk_constraints(app_label: str, model_name: str, fields: list[str]):
             )
 
     return migrations.RunPython(drop, restore)
+
+
+def move_files_to_private(app_label: str, model_name: str, field: str, prefix: str):
+    """A ``RunPython`` moving the files of ``field`` that still sit in the public
+    media folder (the default storage, where they were written before they became
+    private) into the private storage under a random name (``prefix``), and
+    pointing the rows at them. Rows whose file is not in the public folder are
+    left alone, so it can run again.
+
+    The public copies are deleted only once the migration commits; if it rolls
+    back, the private copies are orphans for ``cleanup_orphan_files``. The
+    reverse does nothing: files stay private.
+    """
+
+    def forward(apps, schema_editor):
+        model = apps.get_model(app_label, model_name)
+        public, private = storages["default"], storages[PRIVATE]
+        name_for = RandomName(prefix)
+        rows = model._base_manager.exclude(**{field: ""}).values_list("pk", field)
+        for pk, old in rows.iterator():
+            if not public.exists(old):
+                continue
+            with public.open(old, "rb") as source:
+                new = private.save(name_for(None, old), source)
+            model._base_manager.filter(pk=pk).update(**{field: new})
+            transaction.on_commit(partial(public.delete, old))
+
+    return migrations.RunPython(forward, migrations.RunPython.noop)

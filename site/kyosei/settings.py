@@ -8,6 +8,7 @@ no network. The README's configuration table lists every variable read here.
 
 from __future__ import annotations
 
+import importlib.util
 import secrets
 from pathlib import Path
 
@@ -92,6 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kyosei.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -309,6 +311,52 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+}
+# MEDIA_ROOT holds Wagtail's images (public: map /media/images/ on the web server)
+# and documents (streamed by Wagtail's serve view, which checks their privacy).
+# Receipt PDFs, the receipt seal and uploaded bank statements and spreadsheets
+# live in STORAGES["private"]: never under MEDIA_ROOT or STATIC_ROOT, never given
+# a URL, served only by views that check the user (kyosei/private_files.py).
+KYOSEI_PRIVATE_ROOT = Path(env_str("KYOSEI_PRIVATE_ROOT", str(VAR_DIR / "private")))
+_private_backend = env_str("KYOSEI_PRIVATE_STORAGE", "filesystem")
+if _private_backend == "filesystem":
+    _private = KYOSEI_PRIVATE_ROOT.resolve()
+    for _name, _public in (("MEDIA_ROOT", MEDIA_ROOT), ("STATIC_ROOT", STATIC_ROOT)):
+        _public = _public.resolve()
+        if _private == _public or _private.is_relative_to(_public):
+            raise EnvError(
+                f"KYOSEI_PRIVATE_ROOT ({_private}) must not be inside {_name} "
+                f"({_public}): that folder is served to anyone"
+            )
+    STORAGES["private"] = {"BACKEND": "kyosei.private_files.PrivateFileSystemStorage"}
+elif _private_backend == "s3":
+    if importlib.util.find_spec("storages") is None:
+        raise EnvError(
+            "KYOSEI_PRIVATE_STORAGE=s3 needs the s3 extra: pip install '.[s3]'"
+        )
+    # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (read by
+    # django-storages and boto3 from the environment), or the host's IAM role.
+    STORAGES["private"] = {
+        "BACKEND": "kyosei.storage_s3.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("KYOSEI_PRIVATE_S3_BUCKET", required=True),
+            "endpoint_url": env_url(
+                "KYOSEI_PRIVATE_S3_ENDPOINT_URL", schemes=("https", "http")
+            )
+            or None,
+            "region_name": env_str("KYOSEI_PRIVATE_S3_REGION") or None,
+            "location": env_str("KYOSEI_PRIVATE_S3_PREFIX").strip("/"),
+        },
+    }
+else:
+    raise EnvError(
+        f"KYOSEI_PRIVATE_STORAGE must be filesystem or s3, got {_private_backend!r}"
+    )
+# Private files left by a rolled-back or killed transaction are swept daily
+# once they are a day old (``manage.py cleanup_orphan_files``).
+CELERY_BEAT_SCHEDULE["kyosei-cleanup-orphan-files"] = {
+    "task": "kyosei.cleanup_orphan_files",
+    "schedule": 24 * 60 * 60,
 }
 
 # --- Wagtail ----------------------------------------------------------------------

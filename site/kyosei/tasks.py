@@ -1,9 +1,12 @@
 """Core Celery tasks."""
 
+import datetime as dt
 import socket
 
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
+
+from kyosei.private_files import private_orphans_delete
 
 EMAIL_MAX_RETRIES = 5
 
@@ -37,3 +40,10 @@ def send_email(message: dict) -> None:
     for content, mimetype in message["alternatives"]:
         email.attach_alternative(content, mimetype)
     email.send()
+
+
+@shared_task(name="kyosei.cleanup_orphan_files")
+def cleanup_orphan_files(hours: float = 24) -> int:
+    """Daily (beat): delete private files no row names, older than ``hours``."""
+    result = private_orphans_delete(older_than=dt.timedelta(hours=hours))
+    return len(result.deleted)

@@ -1,5 +1,8 @@
+from pathlib import Path
+
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
+from django.conf.urls.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
@@ -28,10 +31,23 @@ urlpatterns = [
     path("stripe/", include("campaigns.urls_webhook")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+# Development only (DEBUG): serve the public media folders. Only Wagtail's images
+# and avatars are public: documents go through Wagtail's serve view, which checks
+# their privacy, and private files (receipts, uploads) are not under MEDIA_ROOT.
+PUBLIC_MEDIA_FOLDERS = ("images", "original_images", "avatar_images")
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+def debug_media_urlpatterns() -> list:
+    patterns = []  # static() gives none unless DEBUG
+    for folder in PUBLIC_MEDIA_FOLDERS:
+        patterns += static(
+            f"{settings.MEDIA_URL}{folder}/",
+            document_root=Path(settings.MEDIA_ROOT) / folder,
+        )
+    return patterns
+
+
+urlpatterns += debug_media_urlpatterns()
 
 # Public pages: Japanese at /, English at /en/, Vietnamese at /vi/.
 # Sign-in pages too, so donors abroad sign in in their language.

@@ -135,7 +135,7 @@ class Command(BaseCommand):
         path = self._file(rows, donors, rng, new_share)
         with (
             tempfile.TemporaryDirectory() as media,
-            override_settings(MEDIA_ROOT=media),
+            override_settings(MEDIA_ROOT=media, KYOSEI_PRIVATE_ROOT=media),
         ):
             with open(path, "rb") as handle:
                 upload = SimpleUploadedFile("statement.txt", handle.read())

@@ -146,7 +146,7 @@ class Command(BaseCommand):
         profile = organisation_profile()
         with (
             tempfile.TemporaryDirectory() as media,
-            override_settings(MEDIA_ROOT=media),
+            override_settings(MEDIA_ROOT=media, KYOSEI_PRIVATE_ROOT=media),
         ):
             try:
                 with transaction.atomic():
