@@ -54,7 +54,9 @@ def _own_cache_namespace():
 
 @pytest.fixture(autouse=True)
 def _private_files(settings, tmp_path):
-    """Each test gets its own private storage folder (receipt PDFs, uploads)."""
+    """Each test gets its own private storage folder (receipt PDFs, uploads) and
+    its own public media folder, so that no test sees another's files."""
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.KYOSEI_PRIVATE_ROOT = tmp_path / "private"
     return settings.KYOSEI_PRIVATE_ROOT
 
