@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from kyosei.spreadsheets import protect_wagtail_exports
+
 
 class KyoseiConfig(AppConfig):
     name = "kyosei"
@@ -10,3 +12,6 @@ class KyoseiConfig(AppConfig):
     def ready(self) -> None:
         # Bind shared_task to our configured app in every process (web and worker).
         from kyosei import celery  # noqa: F401
+
+        # Wagtail's CSV exports (reports, site history) escape formulas too.
+        protect_wagtail_exports()
