@@ -87,7 +87,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
             )
             return [row[0] for row in cursor.fetchall()]
         quoted = connection.ops.quote_name(table)
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quoted}")
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quoted}")  # nosec B608  # names: the model's, quoted; values: parameters or COPY
         top = cursor.fetchone()[0]
         if connection.vendor == "sqlite":
             cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
@@ -156,7 +156,7 @@ def insert_rows(
             return
         marks = ", ".join(["%s"] * len(columns))
         cursor.executemany(
-            f"INSERT INTO {table} ({names}) VALUES ({marks})",
+            f"INSERT INTO {table} ({names}) VALUES ({marks})",  # nosec B608  # names: the model's, quoted; values: parameters or COPY
             [
                 [
                     field.get_db_prep_save(value, connection)
@@ -294,7 +294,7 @@ def update_rows(
         if connection.vendor == "postgresql":
             names = ", ".join(quote(f.column) for f in columns)
             cursor.execute(
-                f"CREATE TEMPORARY TABLE kyosei_bulk_update ON COMMIT DROP AS "
+                f"CREATE TEMPORARY TABLE kyosei_bulk_update ON COMMIT DROP AS "  # nosec B608  # names: the model's, quoted; values: parameters or COPY
                 f"SELECT {pk}, {names} FROM {table} WITH NO DATA"
             )
             _copy(
@@ -306,7 +306,7 @@ def update_rows(
             )
             try:
                 cursor.execute(
-                    f"UPDATE {table} SET {sets} FROM kyosei_bulk_update AS source "
+                    f"UPDATE {table} SET {sets} FROM kyosei_bulk_update AS source "  # nosec B608  # names: the model's, quoted; values: parameters or COPY
                     f"WHERE {table}.{pk} = source.{pk}"
                 )
             except DatabaseError as exc:
@@ -315,7 +315,7 @@ def update_rows(
             return
         sets = ", ".join(f"{quote(f.column)} = %s" for f in columns)
         cursor.executemany(
-            f"UPDATE {table} SET {sets} WHERE {pk} = %s",
+            f"UPDATE {table} SET {sets} WHERE {pk} = %s",  # nosec B608  # names: the model's, quoted; values: parameters or COPY
             [
                 [
                     field.get_db_prep_save(value, connection)
