@@ -27,7 +27,10 @@ def roles_sql(owner: str, app: str) -> str:
 
 def test_command_prints_the_grants_and_refuses_odd_names():
     sql = roles_sql("kyosei_owner", "kyosei_app")
-    assert 'REVOKE UPDATE, DELETE ON "grants_ledgerentry" FROM "kyosei_app"' in sql
+    assert (
+        'REVOKE UPDATE, DELETE ON "public"."grants_ledgerentry" FROM "kyosei_app"'
+        in sql
+    )
     assert 'ALTER DEFAULT PRIVILEGES FOR ROLE "kyosei_owner"' in sql
     assert "TRUNCATE" not in sql.split("-- 4.")[1].split("-- 6.")[0].replace(
         "No TRUNCATE", ""
@@ -147,3 +150,28 @@ def test_the_printed_sql_refuses_a_superuser_app_role(
         conn.execute(f"REVOKE {owner} FROM {app}")
         conn.execute(f"GRANT TRUNCATE ON {LEDGER} TO PUBLIC")
         assert "rights it must not have" in refused(conn, roles_sql(owner, app))
+
+
+@pytest.mark.postgres
+def test_the_printed_sql_runs_before_the_first_migrate(
+    django_db_setup, django_db_blocker
+):
+    """On an empty schema (no ledger yet) it runs, and the owner may create."""
+    suffix = uuid.uuid4().hex[:10]
+    owner, app, schema = (f"kyosei_{n}_{suffix}" for n in ("owner", "app", "empty"))
+    with django_db_blocker.unblock(), admin_connection() as conn:
+        conn.execute(f"CREATE ROLE {owner}")
+        conn.execute(f"CREATE ROLE {app}")
+        conn.execute(f"CREATE SCHEMA {schema}")
+        out = io.StringIO()
+        call_command(
+            "db_roles_sql", "--owner", owner, "--app", app, "--schema", schema,
+            stdout=out,
+        )  # fmt: skip
+        conn.execute(out.getvalue())
+        conn.execute(f"SET ROLE {owner}")
+        conn.execute(f"CREATE TABLE {schema}.later (id int)")
+        conn.execute(f"SET ROLE {app}")
+        conn.execute(f"INSERT INTO {schema}.later VALUES (1)")  # default privileges
+        assert "permission denied" in refused(conn, f"TRUNCATE {schema}.later")
+        assert "permission denied" in refused(conn, f"CREATE TABLE {schema}.x (i int)")
