@@ -53,6 +53,7 @@ from donors.receipts.models import (
 from donors.receipts.pdf import ReceiptDocument, ReceiptLine, date_ja
 from kyosei.audit import audit_log
 from kyosei.models import CertificationStatus, OrganisationProfile, organisation_profile
+from kyosei.redact import exception_summary
 
 logger = logging.getLogger(__name__)
 
@@ -700,8 +701,13 @@ def _notify_staff_flagged(numbers: list[str], reason: str) -> None:
             from_email=None,
             recipient_list=recipients,
         )
-    except OSError:  # SMTP down: the admin list still shows them
-        logger.exception("Could not email staff about receipts %s", numbers)
+    except OSError as exc:  # SMTP down: the admin list still shows them
+        # the class only: an SMTP refusal lists the staff's addresses
+        logger.warning(
+            "Could not email staff about receipts %s: %s",
+            numbers,
+            exception_summary(exc),
+        )
 
 
 # -- emails ---------------------------------------------------------------------------

@@ -71,3 +71,26 @@ def test_failed_receipt_email_logs_no_address(
         send_receipt_email(email.pk)
     assert str(raised.value) == "SMTPRecipientsRefused"
     assert raised.value.__suppress_context__ or raised.value.__context__ is None
+
+
+def test_staff_notice_refused_by_smtp_logs_no_address_nor_reason(
+    profile, settings, caplog, django_capture_on_commit_callbacks
+):
+    from donors.services.gifts import gift_refund
+    from kyosei.roles import Role
+    from tests.factories.users import staff_user
+
+    finance = staff_user(Role.FINANCE, email="finance.officer@example.org")
+    donor = jp_donor(family_name=NAME[0], given_name=NAME[1], email="")
+    gift = make_gift(donor=donor, amount=5000, received_on=dt.date(2026, 6, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt = receipt_issue_single(gift=gift, user=None)
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    caplog.set_level(logging.DEBUG)
+    with django_capture_on_commit_callbacks(execute=True):
+        gift_refund(gift=gift, reason=f"{NAME[0]}さんの依頼", user=finance)
+
+    assert f"Could not email staff about receipts ['{receipt.number}']" in caplog.text
+    assert "SMTPRecipientsRefused" in caplog.text
+    assert finance.email not in caplog.text
+    assert_no_personal_data(caplog.text)
