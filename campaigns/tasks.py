@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 
 from celery import shared_task
 from django.utils import timezone
+
+from kyosei.redact import RedactedError
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +73,12 @@ def gift_acknowledge(gift_pk: int) -> str:
     """After a gift is committed: its receipt or a thank-you, exactly once."""
     from campaigns.services.acknowledge import gift_acknowledge as acknowledge
 
-    return acknowledge(gift_pk=gift_pk)
+    try:
+        return acknowledge(gift_pk=gift_pk)
+    except smtplib.SMTPException as exc:
+        # Celery logs the exception it retries on; an SMTP refusal's message
+        # lists the donor's address.
+        raise RedactedError.of(exc) from None
 
 
 @shared_task(name="campaigns.acknowledge_pending")

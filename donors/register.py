@@ -41,9 +41,14 @@ from typing import NamedTuple
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 from donors.models import Donor, Gift
 from kyosei.models import organisation_profile
+from kyosei.money import Money, format_money
+from kyosei.spreadsheets import csv_row, xlsx_row
 
 ABSOLUTE_TEST_MINIMUM_YEN = 3_000
 
@@ -355,8 +360,6 @@ def _headers() -> list[str]:
 
 
 def _row_values(number: int, row: RegisterRow) -> list[object]:
-    from kyosei.money import Money, format_money
-
     kinds = dict(Gift.Kind.choices)
     original = (
         format_money(Money(row.original_amount, row.original_currency), "en")
@@ -407,29 +410,30 @@ def _summary_lines(register: Register) -> list[list[object]]:
     ]
 
 
+# Names and addresses are typed by donors (portal, donate form) or printed by
+# banks: every cell goes through kyosei.spreadsheets, so a name such as
+# =HYPERLINK(…) stays text (an apostrophe in CSV, a quote-prefixed string in XLSX).
+
+
 def register_csv(register: Register) -> bytes:
     """CSV in UTF-8 with a BOM, so Excel opens the Japanese text correctly."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(_headers())
+    writer.writerow(csv_row(_headers()))
     for number, row in enumerate(register.rows, start=1):
         values = _row_values(number, row)
         values[1] = row.received_on.isoformat()
-        writer.writerow(values)
+        writer.writerow(csv_row(values))
     return out.getvalue().encode("utf-8-sig")
 
 
 def register_xlsx(register: Register) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(str(register.fiscal_year))
     sheet.freeze_panes = "A3"
     title = _title(register)
-    sheet.append([title])
+    sheet.append(xlsx_row(sheet, [title]))
     bold = Font(bold=True)
-    from openpyxl.cell import WriteOnlyCell
 
     header = []
     for text in _headers():
@@ -444,11 +448,11 @@ def register_xlsx(register: Register) -> bytes:
         amount_cell = WriteOnlyCell(sheet, value=row.amount_yen)
         amount_cell.number_format = "#,##0"
         values[1], values[3] = date_cell, amount_cell
-        sheet.append(values)
+        sheet.append(xlsx_row(sheet, values))
     summary = workbook.create_sheet(_("Summary"))
-    summary.append([title])
+    summary.append(xlsx_row(summary, [title]))
     for line in _summary_lines(register):
-        summary.append(line)
+        summary.append(xlsx_row(summary, line))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -58,5 +59,34 @@ class FundForm(WagtailAdminModelForm):
 
 
 class PeriodForm(forms.Form):
+    """A period of the books. Dates outside ``EARLIEST``–``LATEST`` are refused:
+    the opening balance is taken the day before ``start``, which does not
+    exist for 0001-01-01, and no ledger holds such dates anyway."""
+
+    EARLIEST = dt.date(1900, 1, 1)
+    LATEST = dt.date(2999, 12, 31)
+
     start = forms.DateField(label=_("From"), required=False, widget=AdminDateInput)
     end = forms.DateField(label=_("To"), required=False, widget=AdminDateInput)
+
+    def _in_range(self, name: str) -> dt.date | None:
+        day = self.cleaned_data.get(name)
+        if day is not None and not (self.EARLIEST <= day <= self.LATEST):
+            raise forms.ValidationError(
+                _("Enter a date between %(first)s and %(last)s.")
+                % {"first": self.EARLIEST.isoformat(), "last": self.LATEST.isoformat()}
+            )
+        return day
+
+    def clean_start(self) -> dt.date | None:
+        return self._in_range("start")
+
+    def clean_end(self) -> dt.date | None:
+        return self._in_range("end")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            self.add_error("end", _("The period ends before it starts."))
+        return cleaned

@@ -122,6 +122,13 @@ class FundDetailView(WagtailAdminTemplateMixin, TemplateView):
             )
         ]
 
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        # A period that cannot be shown is the request's fault: the page says
+        # which date is wrong (and shows the business year meanwhile).
+        status = 400 if context["form"].errors else 200
+        return self.render_to_response(context, status=status)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         start, end = _fiscal_year(self.request)
@@ -129,7 +136,7 @@ class FundDetailView(WagtailAdminTemplateMixin, TemplateView):
         if form.is_valid():
             start = form.cleaned_data.get("start") or start
             end = form.cleaned_data.get("end") or end
-        else:
+        elif not form.is_bound:
             form = PeriodForm(initial={"start": start, "end": end})
         summary = fund_movement_summary(self.fund, start=start, end=end)
         movements = fund_movements(self.fund, start=start, end=end)

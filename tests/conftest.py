@@ -18,18 +18,52 @@ ON_POSTGRES = "postgres" in settings.DATABASES["default"]["ENGINE"] or os.enviro
 ).startswith("postg")
 
 
+# PostgreSQL flushes a transactional test's tables with TRUNCATE, which the
+# ledger's trigger refuses (grants 0007): the trigger is lifted just before the
+# flush (_ledger_truncatable_for_flush) and put back just after (the hook below).
+LEDGER_TRUNCATE_TRIGGER = (
+    "ALTER TABLE grants_ledgerentry {} TRIGGER grants_ledger_no_truncate"
+)
+
+
+def _flushes_tables(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or (
+        "transactional_db" in item.fixturenames
+    )
+
+
+@pytest.fixture(autouse=True)
+def _ledger_truncatable_for_flush(request):
+    if not (ON_POSTGRES and _flushes_tables(request.node)):
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # so this teardown runs first
+    yield
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(LEDGER_TRUNCATE_TRIGGER.format("DISABLE"))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     result = yield
-    marker = item.get_closest_marker("django_db")
-    if nextitem is not None and marker is not None and marker.kwargs.get("transaction"):
-        # The test's tables were flushed: restore the migrations' data, committed.
-        # (After the last test the test database is already gone.)
-        from pytest_django.plugin import blocking_manager_key
+    # After the last test the test database is already gone.
+    if nextitem is None or not _flushes_tables(item):
+        return result
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
 
-        from tests.restore import restore_migration_data
+    with item.config.stash[blocking_manager_key].unblock():
+        if ON_POSTGRES:
+            with connection.cursor() as cursor:
+                cursor.execute(LEDGER_TRUNCATE_TRIGGER.format("ENABLE"))
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction"):
+            # The tables were flushed: restore the migrations' data, committed.
+            from tests.restore import restore_migration_data
 
-        with item.config.stash[blocking_manager_key].unblock():
             restore_migration_data()
     return result
 

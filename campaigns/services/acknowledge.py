@@ -57,7 +57,8 @@ def gift_acknowledge(*, gift_pk: int) -> str:
             with transaction.atomic():
                 receipt = receipt_issue_single(gift=gift, user=None, send_email=True)
         except ReceiptError as exc:
-            logger.info("No receipt for gift %s yet: %s", gift_pk, exc)
+            # the code, not the message: it names the donor
+            logger.info("No receipt for gift %s yet: %s", gift_pk, exc.code)
         except Exception:  # never lose the thank-you over a receipt fault
             logger.exception("Receipt for gift %s failed; sending a thank-you", gift_pk)
         else:

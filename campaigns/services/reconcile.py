@@ -24,6 +24,7 @@ from campaigns.errors import GatewayError
 from campaigns.models import ReconciliationRun
 from donors.models import Gift
 from kyosei.money import from_stripe_amount
+from kyosei.redact import exception_summary
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def stripe_reconcile(*, since: dt.datetime, user=None) -> ReconciliationRun:
         run.status = ReconciliationRun.Status.FAILED
         run.error = str(exc)
         run.save()
-        logger.warning("Stripe reconciliation failed: %s", exc)
+        logger.warning("Stripe reconciliation failed: %s", exception_summary(exc))
         return run
     run.checked_charges = len(charges)
     run.missing_gifts = _missing(charges)

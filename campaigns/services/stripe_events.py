@@ -43,6 +43,7 @@ from donors.services.gifts import gift_record, gift_refund
 from grants.errors import LedgerError
 from kyosei.audit import audit_log
 from kyosei.money import from_stripe_amount
+from kyosei.redact import exception_summary
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +159,10 @@ def stripe_event_process(*, event_pk: int) -> StripeEvent:
     except EventNotReady as exc:
         _finish(event, StripeEvent.Status.FAILED, error=str(exc), waiting=exc.key)
     except (GatewayError, GiftError, DonorError, LedgerError, KeyError) as exc:
-        logger.warning("Stripe event %s failed: %s", event.stripe_id, exc)
+        # the message stays on the event row for staff; logs get its class
+        logger.warning(
+            "Stripe event %s failed: %s", event.stripe_id, exception_summary(exc)
+        )
         _finish(event, StripeEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
     except Exception as exc:
         logger.exception("Stripe event %s crashed", event.stripe_id)

@@ -6,8 +6,9 @@ export of a million gifts needs the memory of one chunk. The files are the same
 columns and values as the resource's own export and re-import through it.
 
 CSV is UTF-8 with a byte-order mark (Excel in Japanese opens it without
-mojibake). Text cells that a spreadsheet would run as a formula (starting with
-``= + - @``) are written with a leading apostrophe.
+mojibake). Every cell goes through :mod:`kyosei.spreadsheets`: text that a
+spreadsheet would run as a formula gets a leading apostrophe in CSV and is a
+quote-prefixed string cell in XLSX; numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -22,15 +23,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from import_export.resources import ModelResource
+from openpyxl import Workbook
 
 from donors.exporters.resources import GiftResource
 from donors.models import Gift
+from kyosei.spreadsheets import csv_row, xlsx_row
 
 FORMATS = ("csv", "xlsx")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Columns holding text people typed (names); ids and codes are never escaped, so
-# they re-import unchanged.
-ESCAPED_COLUMNS = {"donor_name", "display_name", "notes"}
 
 
 def gifts_for_export(
@@ -45,43 +44,35 @@ def gifts_for_export(
     return gifts
 
 
-def _escape(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def export_rows(
     resource: ModelResource, queryset: QuerySet, *, native: bool, chunk_size: int
 ) -> Iterator[list[Any]]:
-    """The header row, then one row per object, fetched ``chunk_size`` at a time."""
-    headers = resource.get_export_headers()
-    yield headers
-    escaped = [name in ESCAPED_COLUMNS for name in headers]
+    """The header row, then one row per object, fetched ``chunk_size`` at a time.
+
+    The values are as the resource exports them, not yet escaped: the writer of
+    each format escapes them its own way (:mod:`kyosei.spreadsheets`).
+    """
+    yield resource.get_export_headers()
     kwargs = {"force_native_type": True} if native else {}
     for obj in queryset.iterator(chunk_size=chunk_size):
-        row = resource.export_resource(obj, **kwargs)
-        row = [_escape(v) if esc else v for v, esc in zip(row, escaped, strict=True)]
-        yield row
+        yield resource.export_resource(obj, escape_formulas=False, **kwargs)
 
 
 def _write_csv(rows: Iterable[list[Any]], handle) -> int:
     writer = csv.writer(handle)
     count = -1
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(csv_row(row))
         count += 1
     return count
 
 
 def _write_xlsx(rows: Iterable[list[Any]], path: Path, title: str) -> int:
-    from openpyxl import Workbook
-
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
     count = -1
     for row in rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
         count += 1
     book.save(path)
     return count

@@ -13,6 +13,10 @@ creates and updates donors through ``donor_create`` / ``donor_update``. A dry ru
 calls the same services inside the import's transaction and rolls it back, so a
 dry run reports exactly what a real import would refuse.
 
+Text a spreadsheet would run as a formula (``=HYPERLINK(…)`` typed as a name)
+is exported with a leading apostrophe and imported without it
+(:mod:`kyosei.spreadsheets`); numbers stay numbers.
+
 These resources are used by management commands and the Wagtail admin; they are
 deliberately not registered with the Django admin.
 """
@@ -36,6 +40,7 @@ from donors.services.donors import DONOR_FIELDS, donor_create, donor_update
 from donors.services.gifts import EXTERNAL_REFS, gift_record
 from grants.models import Fund
 from kyosei.money import CurrencyError, Money
+from kyosei.spreadsheets import csv_row, unescape_cell
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
 
@@ -63,20 +68,21 @@ class OptionalTextWidget(widgets.CharWidget):
     """Text where blank means ``None`` (unique external references)."""
 
     def clean(self, value, row=None, **kwargs):
-        text = "" if value is None else str(value).strip()
+        text = "" if value is None else unescape_cell(str(value).strip())
         return text or None
 
 
 class TextWidget(widgets.CharWidget):
     """Text where blank means ``""``; numbers typed into a spreadsheet (phone,
-    postal code) come back as text."""
+    postal code) come back as text; the apostrophe an export put in front of
+    formula-like text is taken off."""
 
     def clean(self, value, row=None, **kwargs):
         if value is None:
             return ""
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        return str(value).strip()
+        return unescape_cell(str(value).strip())
 
 
 class IntWidget(widgets.IntegerWidget):
@@ -95,7 +101,7 @@ class LookupWidget(widgets.ForeignKeyWidget):
 
     def clean(self, value, row=None, **kwargs):
         if isinstance(value, str):
-            value = value.strip()
+            value = unescape_cell(value.strip())
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         try:
@@ -104,6 +110,22 @@ class LookupWidget(widgets.ForeignKeyWidget):
             raise ValueError(
                 _("No %(what)s “%(value)s”.") % {"what": self.label, "value": value}
             ) from None
+
+
+class FormulaSafeExport:
+    """Resource mixin: every exported row goes through
+    :func:`kyosei.spreadsheets.csv_row`, so a ``tablib.Dataset`` from
+    ``export()`` is safe in any format it is written to.
+
+    ``export_resource(obj, escape_formulas=False)`` gives the raw values, for a
+    writer that escapes them its own way (the streaming XLSX writer in
+    ``donors.exporters.files``).
+    """
+
+    def export_resource(self, instance, selected_fields=None, **kwargs):
+        escape = kwargs.pop("escape_formulas", True)
+        row = super().export_resource(instance, selected_fields, **kwargs)
+        return csv_row(row) if escape else row
 
 
 # -- gifts --------------------------------------------------------------------------
@@ -134,7 +156,7 @@ def major_amount(gift: Gift) -> str:
     return str(Money(gift.amount, gift.currency).major)
 
 
-class GiftResource(resources.ModelResource):
+class GiftResource(FormulaSafeExport, resources.ModelResource):
     """Gifts for accounting exports, and imports that only ever add gifts.
 
     ``GiftResource(user=staff_user)``: ``user`` is recorded as ``received_by`` and
@@ -448,7 +470,7 @@ def split_tags(value: Any) -> list[str]:
     return sorted({t.strip() for t in text.replace("、", ",").split(",") if t.strip()})
 
 
-class DonorResource(resources.ModelResource):
+class DonorResource(FormulaSafeExport, resources.ModelResource):
     """Donors with every contact field, tags, household name and a consents
     summary. Imports go through ``donor_create`` / ``donor_update`` (normalised
     and audited); merged donors are not exported. ``household``, ``consents`` and

@@ -213,7 +213,9 @@ def install_font(pdf, text: str) -> None:
     not in ``text`` prints as a blank box: callers pass every string they print.
     """
     data = _get_source().build(set(map(ord, text)) | _ALWAYS)
-    directory = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    # mkstemp makes a new file of mode 0600 with an unpredictable name
+    # (O_EXCL), wherever it is; /dev/shm only keeps it in memory.
+    directory = "/dev/shm" if os.path.isdir("/dev/shm") else None  # nosec B108  # see above
     fd, path = tempfile.mkstemp(suffix=".ttf", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:

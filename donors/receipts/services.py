@@ -58,6 +58,7 @@ from donors.receipts.pdf import ReceiptDocument, ReceiptLine, date_ja
 from kyosei.audit import audit_log
 from kyosei.models import CertificationStatus, OrganisationProfile, organisation_profile
 from kyosei.private_files import private_file_save, private_files_deleted_on_error
+from kyosei.redact import exception_summary
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +79,14 @@ def _check_donor(donor: Donor) -> None:
     if donor.merged_into_id:
         raise ReceiptError(
             _("Donor #%(d)s was merged into #%(s)s; issue receipts there.")
-            % {"d": donor.pk, "s": donor.merged_into_id}
+            % {"d": donor.pk, "s": donor.merged_into_id},
+            code="donor_merged",
         )
     if not donor_has_name(donor):
         raise ReceiptError(
             _("Donor #%(d)s has no name; add the name before issuing a receipt.")
-            % {"d": donor.pk}
+            % {"d": donor.pk},
+            code="no_name",
         )
     if not donor.has_address:
         raise ReceiptError(
@@ -91,7 +94,8 @@ def _check_donor(donor: Donor) -> None:
                 "%(name)s has no complete postal address; a receipt is issued "
                 "only after the address is added."
             )
-            % {"name": donor.display_name()}
+            % {"name": donor.display_name()},
+            code="no_address",
         )
 
 
@@ -102,22 +106,26 @@ def _check_gift(gift: Gift) -> None:
                 "Gift %(id)s is regular members' dues (正会員会費), which are not "
                 "receipted as donations."
             )
-            % {"id": gift.pk}
+            % {"id": gift.pk},
+            code="member_dues",
         )
     if gift.status == Gift.Status.REFUNDED:
         raise ReceiptError(
             _("Gift %(id)s was refunded; there is nothing to receipt.")
-            % {"id": gift.pk}
+            % {"id": gift.pk},
+            code="refunded",
         )
     if gift.status not in RECEIPTABLE_STATUSES:
         raise ReceiptError(
             _("Gift %(id)s is %(s)s; only received gifts are receipted.")
-            % {"id": gift.pk, "s": gift.get_status_display()}
+            % {"id": gift.pk, "s": gift.get_status_display()},
+            code="not_received",
         )
     if gift.donor_id is None:
         raise ReceiptError(
             _("Gift %(id)s has no known donor; it cannot be receipted.")
-            % {"id": gift.pk}
+            % {"id": gift.pk},
+            code="no_donor",
         )
 
 
@@ -137,7 +145,8 @@ def _profile() -> OrganisationProfile:
         profile = None
     if profile is None or not profile.legal_name_ja:
         raise ReceiptError(
-            _("Set the organisation's legal name in the organisation profile first.")
+            _("Set the organisation's legal name in the organisation profile first."),
+            code="no_legal_name",
         )
     return profile
 
@@ -319,7 +328,9 @@ def _issue(
 
     lines = _gift_lines(gifts)
     if not lines:
-        raise ReceiptError(_("There is no amount left to receipt on these gifts."))
+        raise ReceiptError(
+            _("There is no amount left to receipt on these gifts."), code="nothing_left"
+        )
     language = receipt_language(donor)
     donor_name = donor.display_name(language)
     donor_address = donor.address_lines()
@@ -366,7 +377,8 @@ def _issue(
     except IntegrityError:
         raise ReceiptError(
             _("%(name)s already has an annual receipt for %(y)s.")
-            % {"name": donor.display_name(), "y": year}
+            % {"name": donor.display_name(), "y": year},
+            code="annual_exists",
         ) from None
     for line in lines:
         line.receipt = receipt
@@ -417,12 +429,15 @@ def receipt_issue_single(
     gift = _locked_gifts(Q(pk=gift.pk))[0]
     _check_gift(gift)
     if gift.donor_id != donor.pk:
-        raise ReceiptError(_("The gift moved to another donor; try again."))
+        raise ReceiptError(
+            _("The gift moved to another donor; try again."), code="donor_changed"
+        )
     already = _receipted([gift.pk])
     if already:
         raise ReceiptError(
             _("Gift %(id)s is already on receipt %(n)s; reissue that one instead.")
-            % {"id": gift.pk, "n": already[gift.pk]}
+            % {"id": gift.pk, "n": already[gift.pk]},
+            code="already_receipted",
         )
     return _issue(
         profile=profile,
@@ -472,7 +487,8 @@ def receipt_issue_annual(
     if not gifts:
         raise ReceiptError(
             _("%(name)s has no gifts in %(y)s that still need a receipt.")
-            % {"name": donor.display_name(), "y": year}
+            % {"name": donor.display_name(), "y": year},
+            code="nothing_to_receipt",
         )
     groups: dict[bool, list[Gift]] = {}
     for gift in sorted(gifts, key=lambda g: (g.received_on, g.pk)):
@@ -494,7 +510,8 @@ def receipt_issue_annual(
                 "%(name)s already has annual receipt %(n)s for %(y)s; issue "
                 "per-gift receipts for the gifts recorded since, or reissue it."
             )
-            % {"name": donor.display_name(), "n": clash[0], "y": year}
+            % {"name": donor.display_name(), "n": clash[0], "y": year},
+            code="annual_exists",
         )
     return [
         _issue(
@@ -526,7 +543,7 @@ def receipt_reissue(
     of refunds (gifts refunded in full drop off). The old PDF stays as it was.
     """
     if not reason.strip():
-        raise ReceiptError(_("Give a reason for the reissue."))
+        raise ReceiptError(_("Give a reason for the reissue."), code="reason_missing")
     # Lock order as everywhere: donor, gifts, then the receipt (a refund locks
     # its gift, then the gift's receipts).
     donor = _locked_donor(receipt.donor)
@@ -534,7 +551,8 @@ def receipt_reissue(
     receipt = Receipt.objects.select_for_update().get(pk=receipt.pk)
     if receipt.status == Receipt.Status.VOID:
         raise ReceiptError(
-            _("Receipt %(n)s is void and cannot be reissued.") % {"n": receipt.number}
+            _("Receipt %(n)s is void and cannot be reissued.") % {"n": receipt.number},
+            code="void",
         )
     _check_donor(donor)
     profile = _profile()
@@ -546,7 +564,8 @@ def receipt_reissue(
     if not gifts:
         raise ReceiptError(
             _("Every gift on receipt %(n)s was refunded; void it instead of reissuing.")
-            % {"n": receipt.number}
+            % {"n": receipt.number},
+            code="all_refunded",
         )
     certified = all(gift_is_certified(profile, donor, g.received_on) for g in gifts)
     _void(receipt, user, _("Reissued: %(r)s") % {"r": reason})
@@ -590,10 +609,15 @@ def receipt_void(
 ) -> Receipt:
     """Void ``receipt`` (it keeps its number and PDF); its gifts become free."""
     if not reason.strip():
-        raise ReceiptError(_("Give a reason for voiding the receipt."))
+        raise ReceiptError(
+            _("Give a reason for voiding the receipt."), code="reason_missing"
+        )
     receipt = Receipt.objects.select_for_update().get(pk=receipt.pk)
     if receipt.status == Receipt.Status.VOID:
-        raise ReceiptError(_("Receipt %(n)s is already void.") % {"n": receipt.number})
+        raise ReceiptError(
+            _("Receipt %(n)s is already void.") % {"n": receipt.number},
+            code="already_void",
+        )
     _void(receipt, user, reason)
     return receipt
 
@@ -674,7 +698,8 @@ def staff_to_notify() -> list[str]:
 def _notify_staff_flagged(numbers: list[str], reason: str) -> None:
     recipients = staff_to_notify()
     if not recipients:
-        logger.warning("Receipts %s to void, no staff to tell: %s", numbers, reason)
+        # not the reason: staff type it and it may name the donor
+        logger.warning("Receipts %s to void, no staff to tell", numbers)
         return
     try:
         send_mail(
@@ -687,8 +712,13 @@ def _notify_staff_flagged(numbers: list[str], reason: str) -> None:
             from_email=None,
             recipient_list=recipients,
         )
-    except OSError:  # SMTP down: the admin list still shows them
-        logger.exception("Could not email staff about receipts %s", numbers)
+    except OSError as exc:  # SMTP down: the admin list still shows them
+        # the class only: an SMTP refusal lists the staff's addresses
+        logger.warning(
+            "Could not email staff about receipts %s: %s",
+            numbers,
+            exception_summary(exc),
+        )
 
 
 # -- emails ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from celery import shared_task
 
 from donors.receipts.models import ReceiptEmail
 from donors.receipts.services import receipt_email_send
+from kyosei.redact import RedactedError, exception_summary
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +32,16 @@ def send_receipt_email(self, email_id: int) -> str:
             error = exc
         else:
             return ReceiptEmail.Status.SENT
+    # The error's class and codes only: an SMTP refusal lists the recipient's
+    # address (the whole message is on the ReceiptEmail row for staff).
     if self.request.is_eager or self.request.retries >= MAX_RETRIES:
-        logger.warning("Receipt email %s failed: %s", email_id, error)
+        logger.warning(
+            "Receipt email %s failed: %s", email_id, exception_summary(error)
+        )
         return ReceiptEmail.Status.FAILED
-    raise self.retry(exc=error, countdown=60 * 2**self.request.retries)
+    raise self.retry(
+        exc=RedactedError.of(error), countdown=60 * 2**self.request.retries
+    )
 
 
 @shared_task(name="receipts.run_annual_batch")
@@ -78,5 +85,5 @@ def issue_gift_receipt(gift_id: int) -> str | None:
     try:
         return receipt_issue_single(gift=gift, user=None).number
     except ReceiptError as exc:
-        logger.info("No receipt for gift %s: %s", gift_id, exc)
+        logger.info("No receipt for gift %s: %s", gift_id, exc.code)
         return None

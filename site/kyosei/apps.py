@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from kyosei.spreadsheets import protect_wagtail_exports
+
 
 class KyoseiConfig(AppConfig):
     name = "kyosei"
@@ -19,3 +21,6 @@ class KyoseiConfig(AppConfig):
         authenticator_added.connect(
             record_enrolment, dispatch_uid="kyosei-mfa-enrolled"
         )
+
+        # Wagtail's CSV exports (reports, site history) escape formulas too.
+        protect_wagtail_exports()

@@ -196,15 +196,35 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 # --- Email ------------------------------------------------------------------------
 
+# Emails carry password-reset links and login codes. In production they go by
+# SMTP (EMAIL_HOST) or, as a deliberate choice, into files in a private
+# directory (EMAIL_FILE_PATH) — never to the console, whose output ends up in
+# logs. Only DEBUG=1 or KYOSEI_DEMO=1 prints them.
 EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-else:
+elif EMAIL_FILE_PATH:
+    if not Path(EMAIL_FILE_PATH).is_absolute():
+        raise EnvError(
+            f"EMAIL_FILE_PATH must be an absolute path, got {EMAIL_FILE_PATH!r}"
+        )
+    try:  # readable by the application's user only
+        Path(EMAIL_FILE_PATH).mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvError(f"EMAIL_FILE_PATH cannot be created: {exc}") from None
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+elif DEBUG or KYOSEI_DEMO:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    raise EnvError(
+        "EMAIL_HOST is required but not set (or EMAIL_FILE_PATH for emails kept as "
+        "files; only DEBUG=1 or KYOSEI_DEMO=1 prints emails to the console)"
+    )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kyosei <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -382,14 +402,23 @@ if not DEBUG:
     if env_bool("SECURE_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs name ids, never donors (kyosei/redact.py). Whatever LOG_LEVEL says, two
+# libraries stay above DEBUG, where they write personal data: Django's database
+# backend logs every SQL statement with its parameters (names, emails; it has
+# nothing to say at INFO), and the Stripe client logs each request's form data
+# (the donor's email; at INFO a line per request, noise).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
     "loggers": {
-        name: {"level": env_str("LOG_LEVEL", "INFO")}
-        for name in ("kyosei", "donors", "campaigns", "grants", "impact")
+        **{
+            name: {"level": env_str("LOG_LEVEL", "INFO")}
+            for name in ("kyosei", "donors", "campaigns", "grants", "impact")
+        },
+        "django.db.backends": {"level": "INFO"},
+        "stripe": {"level": "WARNING"},
     },
 }
 

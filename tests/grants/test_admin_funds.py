@@ -134,3 +134,25 @@ def test_fund_cannot_close_in_future(client, fund):
     assert response.status_code == 200
     fund.refresh_from_db()
     assert fund.closed_on is None
+
+
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        ({"start": "0001-01-01"}, "Enter a date between 1900-01-01 and 2999-12-31."),
+        ({"end": "9999-12-31"}, "Enter a date between 1900-01-01 and 2999-12-31."),
+        ({"start": "99999-01-01"}, "Enter a valid date."),
+        ({"start": "0000-00-00"}, "Enter a valid date."),
+        ({"from": "99999-01-01", "end": "0000-00-00"}, "Enter a valid date."),
+        ({"start": "2026-04-01", "end": "2025-04-01"}, "ends before it starts"),
+    ],
+)
+def test_fund_detail_bad_period_is_a_form_error_not_a_crash(
+    client, fund, query, message
+):
+    client.force_login(staff_user(Role.FINANCE))
+    response = client.get(reverse("funds:detail", args=[fund.pk]), query)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    # the business year is shown meanwhile
+    assert response.context["summary"]["closing"].amount == 7000
