@@ -49,6 +49,7 @@ from donors.imports.readers.limits import (
     too_many_rows,
 )
 from donors.models import Donor, Gift
+from kyosei.money import MAX_AMOUNT, format_yen
 
 PROGRESS_EVERY = 100
 PREVIEW_ROWS = 500  # rows kept for the preview table; errors are all kept
@@ -601,6 +602,11 @@ class SpreadsheetGiftResource(_SpreadsheetMixin, GiftResource):
         if "amount" not in errors and instance.amount is not None:
             if instance.amount <= 0:
                 errors["amount"] = [_("The amount must be more than zero.")]
+            elif instance.amount > MAX_AMOUNT:
+                errors["amount"] = [
+                    _("%(a)s is more than the largest amount Kyosei records (%(max)s).")
+                    % {"a": f"{instance.amount:,}", "max": format_yen(MAX_AMOUNT)}
+                ]
         if errors:
             raise ValidationError(errors)
 
