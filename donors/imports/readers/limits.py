@@ -58,7 +58,7 @@ class Deadline:
                     "Reading the file took longer than %(s)s seconds "
                     "(KYOSEI_IMPORT_MAX_SECONDS); split it into smaller files."
                 )
-                % {"s": f"{self.seconds:,.0f}"},
+                % {"s": f"{self.seconds:,g}"},
             )
 
 
