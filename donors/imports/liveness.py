@@ -145,25 +145,32 @@ def stopped_message(step: str, why: str) -> str:
 
 def run_step(task: Any, work: Callable[[], str], stopped: Callable[[str], None]) -> str:
     """Run a task's step (``work``). A transient database error closes the
-    broken connection and retries the task (up to :data:`RETRIES` times, 5 s,
-    20 s, 80 s apart), then calls ``stopped("connection")``; any other error
-    calls ``stopped("error")`` and is raised (logged by Celery). ``stopped``
-    records the reason on the import: every way ends in a state staff can act
-    on. If even that write fails, the sweep finds the import later."""
-    try:
-        return work()
-    except TRANSIENT as exc:
-        reset_broken_connection()
-        retries = task.request.retries
-        if retries < RETRIES:
-            raise task.retry(exc=exc, countdown=5 * 4**retries) from exc
-        logger.warning("%s: database connection lost %s times", task.name, retries + 1)
-        _record_stop(stopped, "connection")
-        return "stopped"
-    except Exception:
-        reset_broken_connection()
-        _record_stop(stopped, "error")
-        raise
+    broken connection and retries the step — on a worker by retrying the task
+    (5 s, 20 s, 80 s later, freeing the worker meanwhile), with eager tasks at
+    once in-process — up to :data:`RETRIES` times, then calls
+    ``stopped("connection")``; any other error calls ``stopped("error")`` and
+    is raised (logged by Celery). ``stopped`` records the reason on the
+    import: every way ends in a state staff can act on. If even that write
+    fails, the sweep finds the import later."""
+    attempt = task.request.retries or 0
+    while True:
+        try:
+            return work()
+        except TRANSIENT as exc:
+            reset_broken_connection()
+            if attempt >= RETRIES:
+                logger.warning(
+                    "%s: database connection lost %s times", task.name, attempt + 1
+                )
+                _record_stop(stopped, "connection")
+                return "stopped"
+            if not task.request.is_eager:
+                raise task.retry(exc=exc, countdown=5 * 4**attempt) from exc
+            attempt += 1
+        except Exception:
+            reset_broken_connection()
+            _record_stop(stopped, "error")
+            raise
 
 
 def _record_stop(stopped: Callable[[str], None], why: str) -> None:
