@@ -46,6 +46,7 @@ from donors.imports.readers.limits import (
     Deadline,
     Limits,
     cell_too_long,
+    too_many_cells,
     too_many_rows,
 )
 from donors.models import Donor, Gift
@@ -334,10 +335,14 @@ def _table(
     for characters the database cannot store, naming its row and column."""
     headers: list[str] | None = None
     rows: list[list[Any]] = []
+    cells = 0
     for number, row in enumerate(raw, 1):
         if not any(cell not in (None, "") and str(cell).strip() for cell in row):
             continue
         _check_cells(row, number, limits)
+        cells += len(row)
+        if cells > limits.max_cells:
+            raise too_many_cells(number, limits)
         if headers is None:
             headers = [
                 unicodedata.normalize("NFKC", str(h)).strip() if h is not None else ""

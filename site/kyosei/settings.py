@@ -223,6 +223,8 @@ KYOSEI_IMPORT_MAX_BYTES = env_int(
 # of an .xlsx (its zip members together), and the wall time reading may take.
 KYOSEI_IMPORT_MAX_ROWS = env_int("KYOSEI_IMPORT_MAX_ROWS", 100_000, minimum=1)
 KYOSEI_IMPORT_MAX_COLUMNS = env_int("KYOSEI_IMPORT_MAX_COLUMNS", 200, minimum=1)
+# Rows × columns held: what bounds a spreadsheet's memory once read.
+KYOSEI_IMPORT_MAX_CELLS = env_int("KYOSEI_IMPORT_MAX_CELLS", 3_000_000, minimum=1)
 KYOSEI_IMPORT_MAX_CELL_CHARS = env_int(
     "KYOSEI_IMPORT_MAX_CELL_CHARS", 32_767, minimum=1
 )

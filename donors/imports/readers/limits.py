@@ -21,6 +21,7 @@ from donors.imports.errors import ImportRefused, RowError
 class Limits:
     max_rows: int  # data rows of a spreadsheet (the header row excluded)
     max_columns: int
+    max_cells: int  # rows × columns held, what bounds a sheet's memory
     max_cell_chars: int
     max_uncompressed_bytes: int
     max_seconds: float
@@ -30,6 +31,7 @@ class Limits:
         return cls(
             max_rows=int(getattr(settings, "KYOSEI_IMPORT_MAX_ROWS", 100_000)),
             max_columns=int(getattr(settings, "KYOSEI_IMPORT_MAX_COLUMNS", 200)),
+            max_cells=int(getattr(settings, "KYOSEI_IMPORT_MAX_CELLS", 3_000_000)),
             max_cell_chars=int(
                 getattr(settings, "KYOSEI_IMPORT_MAX_CELL_CHARS", 32_767)
             ),
@@ -74,6 +76,17 @@ def too_many_rows(row: int, limits: Limits) -> ImportRefused:
             "into smaller files."
         )
         % {"n": f"{limits.max_rows:,}"},
+    )
+
+
+def too_many_cells(row: int, limits: Limits) -> ImportRefused:
+    return refused(
+        row,
+        _(
+            "The file has more than %(n)s cells (KYOSEI_IMPORT_MAX_CELLS); remove "
+            "the columns that are not needed or split it into smaller files."
+        )
+        % {"n": f"{limits.max_cells:,}"},
     )
 
 

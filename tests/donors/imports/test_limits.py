@@ -122,12 +122,16 @@ def test_a_csv_with_old_mac_line_ends_is_read():
     assert sheet.headers == ["姓", "名"] and sheet.rows == [["山田", "太郎"]]
 
 
-@override_settings(KYOSEI_IMPORT_MAX_ROWS=3, KYOSEI_IMPORT_MAX_COLUMNS=2)
+@override_settings(
+    KYOSEI_IMPORT_MAX_ROWS=3, KYOSEI_IMPORT_MAX_COLUMNS=2, KYOSEI_IMPORT_MAX_CELLS=7
+)
 def test_limits_come_from_settings():
     with pytest.raises(SpreadsheetRefused, match="more than 3 rows"):
         read_sheet(b"a\r\n1\r\n2\r\n3\r\n4\r\n", "rows.csv")
     with pytest.raises(SpreadsheetRefused, match="more than 2 columns"):
         read_sheet(b"a,b,c\r\n1,2,3\r\n", "cols.csv")
+    with pytest.raises(SpreadsheetRefused, match="more than 7 cells"):
+        read_sheet(b"a,b\r\n1,2\r\n3,4\r\n5,6\r\n", "cells.csv")
     # Blank cells past the limit (a formatted but empty column) are dropped.
     assert read_sheet(b"a,b,,\r\n1,2,,\r\n", "blank.csv").headers == ["a", "b"]
 
