@@ -13,7 +13,7 @@ the reason.
 
 Tasks retry on a transient database error (:data:`TRANSIENT`) after closing the
 broken connection, a few times with backoff, then mark the import failed with
-the reason (see ``tasks.py``). Every step that writes does so in one
+the reason (:func:`run_step`). Every step that writes does so in one
 transaction, so a killed step leaves nothing half-written.
 """
 

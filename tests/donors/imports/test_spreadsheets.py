@@ -399,18 +399,16 @@ def test_upload_map_preview_confirm_through_the_screens(
     detail = reverse("donor_imports:spreadsheet_detail", args=[record.pk])
     assert response["Location"] == detail
     assert client.get(response["Location"]).status_code == 200
-    assert client.get(
-        reverse("donor_imports:spreadsheet_map", args=[record.pk])
-    )["Location"] == detail  # no columns to choose before the file is read
+    # No columns to choose before the file is read.
+    mapping_url = reverse("donor_imports:spreadsheet_map", args=[record.pk])
+    assert client.get(mapping_url)["Location"] == detail
     for callback in queued:
         callback()  # the read task, eager
     progress = client.get(
         reverse("donor_imports:spreadsheet_progress", args=[record.pk])
     ).json()
     assert progress["done"] and progress["status"] == "mapping"
-    assert progress["url"] == reverse(
-        "donor_imports:spreadsheet_map", args=[record.pk]
-    )
+    assert progress["url"] == reverse("donor_imports:spreadsheet_map", args=[record.pk])
     response = {"Location": progress["url"]}
     record.refresh_from_db()
     page = client.get(response["Location"])
