@@ -7,3 +7,6 @@ class DonorError(Exception):
 
 class GiftError(Exception):
     """A gift or refund broke a rule; nothing was written."""
+
+    #: Which of the items given to ``gift_items_check`` broke it.
+    index: int | None = None

@@ -133,6 +133,8 @@ class ImportBatch(models.Model):
         APPLIED = "applied", _("Applied")
         REFUSED = "refused", _("Refused")
         UNDONE = "undone", _("Undone")
+        FAILED = "failed", _("Failed")
+        ABANDONED = "abandoned", _("Abandoned")
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -180,6 +182,9 @@ class ImportBatch(models.Model):
         blank=True,
         related_name="+",
     )
+    # Last sign of life of the task working on the batch (queued, progress):
+    # a batch waiting, reading or applying with none for a lease has stopped.
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("transfer import")
@@ -271,12 +276,16 @@ class SpreadsheetImport(models.Model):
         GIFTS = "gifts", _("Gifts")
 
     class Status(models.TextChoices):
+        READING = "reading", _("Reading the file")
+        REFUSED = "refused", _("Refused")
         MAPPING = "mapping", _("Choose columns")
         CHECKING = "checking", _("Checking (dry run)")
         PREVIEW = "preview", _("Ready to confirm")
         INVALID = "invalid", _("Has errors")
         APPLYING = "applying", _("Applying")
         APPLIED = "applied", _("Applied")
+        FAILED = "failed", _("Failed")
+        ABANDONED = "abandoned", _("Abandoned")
 
     kind = models.CharField(_("what"), max_length=8, choices=Kind.choices)
     created_by = models.ForeignKey(
@@ -296,6 +305,9 @@ class SpreadsheetImport(models.Model):
     file_format = models.CharField(_("file format"), max_length=4)
     encoding = models.CharField(_("encoding"), max_length=10, blank=True)
     headers = models.JSONField(_("columns in the file"), default=list)
+    # The first rows as text, kept when the file is read so the column-mapping
+    # page never reads the file again.
+    sample = models.JSONField(_("first rows"), default=list)
     mapping = models.JSONField(_("column mapping"), default=dict)
     defaults = models.JSONField(_("defaults for blank cells"), default=dict)
     status = models.CharField(
@@ -314,6 +326,9 @@ class SpreadsheetImport(models.Model):
         related_name="+",
         verbose_name=_("applied by"),
     )
+    # As ImportBatch.heartbeat_at: reading, checking or applying with no sign
+    # of life for a lease means the task stopped.
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("spreadsheet import")

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from donors.imports.liveness import is_stale
 from donors.imports.models import ImportBatch, ImportRow
 from donors.models import Donor
 
@@ -17,19 +18,30 @@ def batch_list() -> QuerySet[ImportBatch]:
     return ImportBatch.objects.select_related("created_by", "profile", "undone_by")
 
 
+# States with a task working on the batch (see donors.imports.liveness).
+RUNNING = (
+    ImportBatch.Status.PENDING,
+    ImportBatch.Status.PARSING,
+    ImportBatch.Status.APPLYING,
+)
+
+
+def batch_is_stale(batch: ImportBatch) -> bool:
+    """Waiting, reading or applying with no task alive: its page offers Retry
+    and Abandon (see :mod:`donors.imports.liveness`)."""
+    return is_stale(batch, RUNNING)
+
+
 def batch_progress(batch: ImportBatch) -> dict[str, Any]:
+    stale = batch_is_stale(batch)
     return {
         "status": batch.status,
         "status_display": str(batch.get_status_display()),
         "processed": batch.processed_rows,
         "total": batch.total_rows,
         "percent": batch.percent,
-        "done": batch.status
-        not in (
-            ImportBatch.Status.PENDING,
-            ImportBatch.Status.PARSING,
-            ImportBatch.Status.APPLYING,
-        ),
+        "stale": stale,
+        "done": stale or batch.status not in RUNNING,
         "url": reverse("donor_imports:detail", args=[batch.pk]),
     }
 

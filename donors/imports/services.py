@@ -32,15 +32,26 @@ from django.utils.translation import gettext as _
 from donors import normalise
 from donors.errors import DonorError, GiftError
 from donors.imports.errors import BatchError, ImportRefused, RowError
+from donors.imports.liveness import (
+    STEP_APPLY,
+    STEP_READ,
+    checkpoint,
+    lock_if_free,
+    quiet,
+    stale_ids,
+    stopped_message,
+)
 from donors.imports.matching import PayerMatcher
 from donors.imports.models import ImportBatch, ImportRow, PayerAlias, TransferProfile
 from donors.imports.readers import csvfile, zengin
 from donors.imports.readers.common import Transfer, read_limited
+from donors.imports.selectors import RUNNING
 from donors.models import Donor, Gift
-from donors.services.donors import donor_create_many
+from donors.services.donors import donor_build_many, donor_create_many
 from donors.services.gifts import (
     GiftItem,
     gift_fingerprints_existing,
+    gift_items_check,
     gift_record_many,
     gift_refund_many,
 )
@@ -249,47 +260,35 @@ def _new_donor_fields(payer_name: str) -> dict[str, Any]:
     return {"family_name_kana": family, "given_name_kana": given}
 
 
-def _apply(
-    rows: list[Any],
-    *,
-    user: AbstractBaseUser | None,
-    fund: Fund,
-    method: str,
-    batch: ImportBatch,
-) -> tuple[int, int]:
-    """Create donors for new payers (one per payer name) and the gifts; returns
-    (gifts created, donors created). Runs inside the caller's transaction."""
-    label = _("import #%(id)s") % {"id": batch.pk}
+def _new_payers(rows: list[Any]) -> dict[str, Any]:
+    """The first row of each new payer (payer key → row): one donor each."""
     first_row: dict[str, Any] = {}
     for row in rows:
         if row.outcome == ImportRow.Outcome.NEW and not row.donor_id:
             first_row.setdefault(row.payer_key or row.payer_name, row)
+    return first_row
+
+
+def _donor_fields(first_row: dict[str, Any], label: str) -> list[dict[str, Any]]:
     created_note = _("Created from transfer payer “%(p)s” (%(f)s row %(r)s).")
-    try:
-        donors = donor_create_many(
-            user=user,
-            donors=[
-                {
-                    "source": Donor.Source.TRANSFER,
-                    "needs_review": True,
-                    "notes": created_note
-                    % {"p": row.payer_name, "f": label, "r": row.row_number},
-                    **_new_donor_fields(row.payer_name),
-                }
-                for row in first_row.values()
-            ],
-        )
-    except DonorError as exc:
-        failed = None if exc.index is None else list(first_row.values())[exc.index]
-        at = failed.row_number if failed is not None else 0
-        raise ImportRefused(
-            [RowError(at, _("payer name: %(m)s") % {"m": exc})]
-        ) from None
-    created_for = {key: donor.pk for key, donor in zip(first_row, donors, strict=True)}
-    for row in rows:
-        if row.outcome == ImportRow.Outcome.NEW and not row.donor_id:
-            row.donor_id = created_for[row.payer_key or row.payer_name]
-    gifted = [r for r in rows if r.outcome in GIFTED and r.donor_id]
+    return [
+        {
+            "source": Donor.Source.TRANSFER,
+            "needs_review": True,
+            "notes": created_note
+            % {"p": row.payer_name, "f": label, "r": row.row_number},
+            **_new_donor_fields(row.payer_name),
+        }
+        for row in first_row.values()
+    ]
+
+
+def _gift_items(
+    rows: list[Any], *, fund: Fund, method: str, label: str
+) -> tuple[list[Any], list[GiftItem]]:
+    """The rows that become gifts and their gifts (a new payer's row has no
+    donor id until its donor is created)."""
+    gifted = [r for r in rows if r.outcome in GIFTED]
     gift_note = _("%(f)s row %(r)s: %(p)s")
     donation = Gift.Kind.DONATION
     yen: dict[int, Money] = {}  # Money is immutable: one per amount
@@ -307,10 +306,72 @@ def _apply(
         )
         for row in gifted
     ]
+    return gifted, items
+
+
+def _donor_refused(exc: DonorError, first_row: dict[str, Any]) -> ImportRefused:
+    failed = None if exc.index is None else list(first_row.values())[exc.index]
+    at = failed.row_number if failed is not None else 0
+    return ImportRefused([RowError(at, _("payer name: %(m)s") % {"m": exc})])
+
+
+def _gift_refused(exc: GiftError, gifted: list[Any]) -> ImportRefused:
+    at = gifted[exc.index].row_number if exc.index is not None else 0
+    return ImportRefused([RowError(at, str(exc))])
+
+
+def _label(batch: ImportBatch | None) -> str:
+    return _("import #%(id)s") % {"id": batch.pk if batch else "—"}
+
+
+def _check_plan(
+    rows: list[Any], *, fund: Fund, method: str, batch: ImportBatch | None
+) -> None:
+    """Every rule the apply enforces before writing, writing nothing: the donors
+    it would create (``donor_build_many``) and the gifts it would record
+    (``gift_items_check``) are validated by the very functions the apply's
+    ``donor_create_many`` and ``gift_record_many`` run first. The dry run and
+    the staff preview call it, so what they pass the import accepts (barring
+    what changes in between: a fund closed, a donor merged)."""
+    label = _label(batch)
+    first_row = _new_payers(rows)
+    try:
+        donor_build_many(donors=_donor_fields(first_row, label))
+    except DonorError as exc:
+        raise _donor_refused(exc, first_row) from None
+    gifted, items = _gift_items(rows, fund=fund, method=method, label=label)
+    try:
+        gift_items_check(items=items)
+    except GiftError as exc:
+        raise _gift_refused(exc, gifted) from None
+
+
+def _apply(
+    rows: list[Any],
+    *,
+    user: AbstractBaseUser | None,
+    fund: Fund,
+    method: str,
+    batch: ImportBatch,
+) -> tuple[int, int]:
+    """Create donors for new payers (one per payer name) and the gifts; returns
+    (gifts created, donors created). Runs inside the caller's transaction; the
+    services it calls check everything :func:`_check_plan` checks first."""
+    label = _label(batch)
+    first_row = _new_payers(rows)
+    try:
+        donors = donor_create_many(user=user, donors=_donor_fields(first_row, label))
+    except DonorError as exc:
+        raise _donor_refused(exc, first_row) from None
+    created_for = {key: donor.pk for key, donor in zip(first_row, donors, strict=True)}
+    for row in rows:
+        if row.outcome == ImportRow.Outcome.NEW and not row.donor_id:
+            row.donor_id = created_for[row.payer_key or row.payer_name]
+    gifted, items = _gift_items(rows, fund=fund, method=method, label=label)
     try:
         results = gift_record_many(items=items, audit_on=batch, received_by=user)
     except GiftError as exc:
-        raise ImportRefused([RowError(0, str(exc))]) from None
+        raise _gift_refused(exc, gifted) from None
     except IntegrityError:
         raise ImportRefused(
             [
@@ -323,6 +384,7 @@ def _apply(
                 )
             ]
         ) from None
+    checkpoint("apply:written", batch.pk)
     created = 0
     for row, gift_id in zip(gifted, results, strict=True):
         if gift_id is None:
@@ -362,7 +424,10 @@ def transfer_import(
         path=path, format=format, profile=profile, encoding=encoding, years=years
     )
     rows = _preview(transfers, progress=progress)
+    fund = fund or _general_fund()
     if dry_run:
+        # What the real run's services check before writing, checked alike.
+        _check_plan(rows, fund=fund, method=_method(format, profile), batch=None)
         gifts = sum(1 for r in rows if r.outcome in GIFTED)
         new_keys = {
             r.payer_key or r.payer_name
@@ -370,7 +435,6 @@ def transfer_import(
             if r.outcome == ImportRow.Outcome.NEW
         }
         return ImportResult(_count(rows, gifts=gifts, new_donors=len(new_keys)))
-    fund = fund or _general_fund()
     name = file_name or os.path.basename(str(path))
     with transaction.atomic():
         batch = ImportBatch.objects.create(
@@ -450,6 +514,7 @@ def import_batch_create(
         encoding=encoding,
         fund=fund or _general_fund(),
         status=ImportBatch.Status.PENDING,
+        heartbeat_at=timezone.now(),
     )
     private_file_save(batch.upload, upload.name or "upload", upload)
     batch.save()
@@ -458,19 +523,28 @@ def import_batch_create(
 
 @cyclic_gc_paused()
 def import_batch_stage(*, batch_id: int) -> ImportBatch:
-    """Read and match a pending batch, storing its rows for preview.
+    """Read and match a waiting batch, storing its rows for preview.
 
-    Progress is written as it goes (outside the final transaction) so the page
-    polling :func:`~donors.imports.selectors.batch_progress` sees it move.
+    Progress (and the heartbeat) is written as it goes, outside the final
+    transaction, so the page polling
+    :func:`~donors.imports.selectors.batch_progress` sees it move. The rows and
+    the "ready to confirm" status are written in one transaction, under the
+    batch's lock, only while the batch is still being read: a retry after a
+    lost connection, or a second task for the same batch, reads again and
+    stores nothing twice. The preview checks everything the apply will
+    (:func:`_check_plan`), so a row the import would refuse is refused here.
     """
+    running = (ImportBatch.Status.PENDING, ImportBatch.Status.PARSING)
     batch = ImportBatch.objects.get(pk=batch_id)
-    if batch.status != ImportBatch.Status.PENDING:
+    if batch.status not in running:
         return batch
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.PARSING)
+    ImportBatch.objects.filter(pk=batch.pk, status__in=running).update(
+        status=ImportBatch.Status.PARSING, heartbeat_at=timezone.now(), errors=[]
+    )
 
     def progress(done: int, total: int) -> None:
         ImportBatch.objects.filter(pk=batch.pk).update(
-            processed_rows=done, total_rows=total
+            processed_rows=done, total_rows=total, heartbeat_at=timezone.now()
         )
 
     try:
@@ -481,24 +555,27 @@ def import_batch_stage(*, batch_id: int) -> ImportBatch:
                 profile=batch.profile,
                 encoding=batch.encoding,
             )
-        ImportBatch.objects.filter(pk=batch.pk).update(total_rows=len(transfers))
+        progress(0, len(transfers))
         rows = _preview(transfers, progress=progress, batch=batch)
+        fund = batch.fund or _general_fund()
+        method = _method(batch.format, batch.profile)
+        _check_plan(rows, fund=fund, method=method, batch=batch)
     except ImportRefused as exc:
-        ImportBatch.objects.filter(pk=batch.pk).update(
+        ImportBatch.objects.filter(
+            pk=batch.pk, status=ImportBatch.Status.PARSING
+        ).update(
             status=ImportBatch.Status.REFUSED,
             errors=[e.as_dict() for e in exc.errors],
         )
         batch.refresh_from_db()
         return batch
-    except Exception:
-        # Never leave the page polling a batch that will not move.
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.Status.REFUSED,
-            errors=[{"row": 0, "message": _("The import failed; see the logs.")}],
-        )
-        raise
+    checkpoint("stage:matched", batch.pk)
     with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != ImportBatch.Status.PARSING:
+            return locked  # stored by another run, or abandoned meanwhile
         _insert_rows(rows, batch)
+        checkpoint("stage:written", batch.pk)
         new_keys = {
             r.payer_key or r.payer_name
             for r in rows
@@ -514,6 +591,7 @@ def import_batch_stage(*, batch_id: int) -> ImportBatch:
             counts=counts,
             total_rows=len(rows),
             processed_rows=len(rows),
+            heartbeat_at=timezone.now(),
         )
     batch.refresh_from_db()
     return batch
@@ -603,7 +681,8 @@ def import_batch_queue_apply(*, batch: ImportBatch) -> ImportBatch:
         )
     batch.status = ImportBatch.Status.APPLYING
     batch.errors = []
-    batch.save(update_fields=["status", "errors"])
+    batch.heartbeat_at = timezone.now()
+    batch.save(update_fields=["status", "errors", "heartbeat_at"])
     return batch
 
 
@@ -615,6 +694,8 @@ def import_batch_apply_queued(
     from django.contrib.auth import get_user_model
 
     batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportBatch.Status.APPLYING:
+        return batch  # abandoned, sent back to the preview, or applied already
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     try:
         return import_batch_apply(
@@ -644,7 +725,10 @@ def import_batch_undo_queued(*, batch_id: int, user_id: int | None) -> ImportBat
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     try:
         return import_batch_undo(batch=batch, user=user)
-    except BatchError:
+    except BatchError as exc:
+        ImportBatch.objects.filter(
+            pk=batch_id, status=ImportBatch.Status.APPLIED
+        ).update(errors=[{"row": 0, "message": str(exc)}])
         batch.refresh_from_db()
         return batch
 
@@ -709,6 +793,7 @@ def import_batch_undo(
         )
     except GiftError as exc:
         raise BatchError(str(exc)) from None
+    checkpoint("undo:written", batch.pk)
     # Gifts refunded before the undo (so not refunded again) are released too.
     Gift.objects.filter(
         pk__in=ids_in(gift_ids), import_fingerprint__isnull=False
@@ -716,7 +801,8 @@ def import_batch_undo(
     batch.status = ImportBatch.Status.UNDONE
     batch.undone_at = timezone.now()
     batch.undone_by = user
-    batch.save(update_fields=["status", "undone_at", "undone_by"])
+    batch.errors = []
+    batch.save(update_fields=["status", "undone_at", "undone_by", "errors"])
     audit_log(
         batch,
         "donor_imports.batch.undone",
@@ -724,3 +810,114 @@ def import_batch_undo(
         data={"gifts_reversed": reversed_count, "sha256": batch.file_sha256},
     )
     return batch
+
+
+# --- Ways out: a failed or stopped batch is retried or abandoned ---------------------
+
+
+def import_batch_stopped(*, batch_id: int, step: str, why: str) -> None:
+    """Record that ``step`` of a batch stopped and why (``why``: a key of
+    :func:`~donors.imports.liveness.stop_reasons`), leaving it where staff can
+    go on: reading → failed (Retry / Abandon); applying → back to the preview
+    (nothing was written: confirm again); undoing → still applied (undo again).
+    Only a batch still in that step is changed. Autocommit: called after the
+    step's transaction rolled back."""
+    message = [{"row": 0, "message": stopped_message(step, why)}]
+    batches = ImportBatch.objects.filter(pk=batch_id)
+    if step == STEP_READ:
+        batches.filter(
+            status__in=(ImportBatch.Status.PENDING, ImportBatch.Status.PARSING)
+        ).update(status=ImportBatch.Status.FAILED, errors=message)
+    elif step == STEP_APPLY:
+        batches.filter(status=ImportBatch.Status.APPLYING).update(
+            status=ImportBatch.Status.PREVIEW, errors=message
+        )
+    else:
+        batches.filter(status=ImportBatch.Status.APPLIED).update(errors=message)
+
+
+def _locked_for_staff(batch: ImportBatch) -> ImportBatch:
+    locked = lock_if_free(ImportBatch, batch.pk)
+    if locked is None:
+        raise BatchError(
+            _("This import is being worked on right now; wait for it to finish.")
+        )
+    return locked
+
+
+@transaction.atomic
+def import_batch_retry(*, batch: ImportBatch, user: AbstractBaseUser | None) -> str:
+    """Retry a batch whose reading failed or stopped (it is read again: the
+    caller queues the staging task after commit) or whose applying stopped (it
+    goes back to the preview, to be confirmed again: nothing was written).
+    Returns the step to run: :data:`STEP_READ` or ``"preview"``. Audited."""
+    batch = _locked_for_staff(batch)
+    before = batch.status
+    reading = before in (ImportBatch.Status.PENDING, ImportBatch.Status.PARSING)
+    if before == ImportBatch.Status.FAILED or (reading and quiet(batch)):
+        batch.status = ImportBatch.Status.PENDING
+        batch.errors = []
+        batch.processed_rows = 0
+        step = STEP_READ
+    elif before == ImportBatch.Status.APPLYING and quiet(batch):
+        batch.status = ImportBatch.Status.PREVIEW
+        batch.errors = [{"row": 0, "message": stopped_message(STEP_APPLY, "stale")}]
+        step = "preview"
+    else:
+        raise BatchError(
+            _("Only a failed or stopped import can be retried (this one is %(s)s).")
+            % {"s": batch.get_status_display()}
+        )
+    batch.heartbeat_at = timezone.now()
+    batch.save(update_fields=["status", "errors", "processed_rows", "heartbeat_at"])
+    audit_log(
+        batch,
+        "donor_imports.batch.retried",
+        user=user,
+        data={"from": before, "to": batch.status, "file": batch.file_name},
+    )
+    return step
+
+
+@transaction.atomic
+def import_batch_abandon(
+    *, batch: ImportBatch, user: AbstractBaseUser | None
+) -> ImportBatch:
+    """Give up a batch that recorded nothing: ready to confirm, failed, or
+    stopped while waiting, reading or applying. Its rows stay as a record;
+    no gift was made from them. Audited."""
+    batch = _locked_for_staff(batch)
+    before = batch.status
+    allowed = before in (ImportBatch.Status.PREVIEW, ImportBatch.Status.FAILED) or (
+        before in RUNNING and quiet(batch)
+    )
+    if not allowed:
+        raise BatchError(
+            _(
+                "Only an import that recorded nothing and is not running can be "
+                "abandoned (this one is %(s)s)."
+            )
+            % {"s": batch.get_status_display()}
+        )
+    batch.status = ImportBatch.Status.ABANDONED
+    batch.save(update_fields=["status"])
+    audit_log(
+        batch,
+        "donor_imports.batch.abandoned",
+        user=user,
+        data={"from": before, "file": batch.file_name, "sha256": batch.file_sha256},
+    )
+    return batch
+
+
+def import_batches_sweep() -> int:
+    """Beat: mark batches whose task stopped (see
+    :func:`~donors.imports.selectors.batch_is_stale`) as stopped, with the
+    reason; returns how many."""
+    swept = 0
+    for pk in stale_ids(ImportBatch, RUNNING):
+        status = ImportBatch.objects.values_list("status", flat=True).get(pk=pk)
+        step = STEP_APPLY if status == ImportBatch.Status.APPLYING else STEP_READ
+        import_batch_stopped(batch_id=pk, step=step, why="stale")
+        swept += 1
+    return swept

@@ -54,6 +54,10 @@ class MappingForm(forms.Form):
                 required=False,
                 initial=record.mapping.get(header, ""),
             )
+            # The first rows' cells of this column, shown beside the choice.
+            self.fields[name].sample = " · ".join(
+                row[index][:30] for row in record.sample if index < len(row)
+            )
             self.columns.append((name, header))
         if record.kind == SpreadsheetImport.Kind.GIFTS:
             defaults = record.defaults or {}

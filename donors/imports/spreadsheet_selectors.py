@@ -9,10 +9,13 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from donors.imports.models import SpreadsheetImport
-from donors.imports.spreadsheet_services import progress_key
-from donors.imports.spreadsheets import SpreadsheetRefused, read_sheet
+from donors.imports.spreadsheet_services import progress_key, spreadsheet_is_stale
 
-RUNNING = (SpreadsheetImport.Status.CHECKING, SpreadsheetImport.Status.APPLYING)
+RUNNING = (
+    SpreadsheetImport.Status.READING,
+    SpreadsheetImport.Status.CHECKING,
+    SpreadsheetImport.Status.APPLYING,
+)
 
 
 def spreadsheet_list() -> QuerySet[SpreadsheetImport]:
@@ -20,31 +23,31 @@ def spreadsheet_list() -> QuerySet[SpreadsheetImport]:
 
 
 def spreadsheet_progress(record: SpreadsheetImport) -> dict[str, Any]:
+    """Where a running import is (rows read, checked or applied so far); once
+    done, ``url`` is the next page (the mapping step after reading)."""
     running = record.status in RUNNING
+    stale = running and spreadsheet_is_stale(record)
     total = record.total_rows
     processed = (cache.get(progress_key(record.pk)) or 0) if running else total
+    if record.status == SpreadsheetImport.Status.READING:
+        percent = 0  # the number of rows is known once the file is read
+    else:
+        percent = min(100, processed * 100 // max(total, 1)) if running else 100
+    page = (
+        "donor_imports:spreadsheet_map"
+        if record.status == SpreadsheetImport.Status.MAPPING
+        else "donor_imports:spreadsheet_detail"
+    )
     return {
         "status": record.status,
         "status_display": str(record.get_status_display()),
         "processed": processed,
         "total": total,
-        "percent": 100 if not running else min(100, processed * 100 // max(total, 1)),
-        "done": not running,
-        "url": reverse("donor_imports:spreadsheet_detail", args=[record.pk]),
+        "percent": percent,
+        "stale": stale,
+        "done": stale or not running,
+        "url": reverse(page, args=[record.pk]),
     }
-
-
-def spreadsheet_sample(record: SpreadsheetImport, rows: int = 3) -> list[list[str]]:
-    """The first data rows, column by column, to help staff map them."""
-    try:
-        with record.upload.open("rb") as handle:
-            sheet = read_sheet(handle.read(), record.file_name)
-    except (SpreadsheetRefused, OSError):
-        return []
-    return [
-        ["" if value is None else str(value) for value in row]
-        for row in sheet.rows[:rows]
-    ]
 
 
 def spreadsheet_same_file_applied(

@@ -18,19 +18,32 @@ from django.views.decorators.http import require_POST
 
 from donors.imports import spreadsheet_selectors as selectors
 from donors.imports.errors import BatchError
+from donors.imports.liveness import STEP_CHECK, STEP_READ
 from donors.imports.models import SpreadsheetImport
 from donors.imports.spreadsheet_forms import MappingForm, SpreadsheetUploadForm
 from donors.imports.spreadsheet_services import (
+    ABANDONABLE,
+    spreadsheet_abandon,
     spreadsheet_map,
     spreadsheet_queue_apply,
+    spreadsheet_retry,
     spreadsheet_upload,
 )
-from donors.imports.spreadsheet_tasks import apply_spreadsheet, check_spreadsheet
+from donors.imports.spreadsheet_tasks import (
+    apply_spreadsheet,
+    check_spreadsheet,
+    read_spreadsheet,
+)
 from donors.imports.spreadsheets import SpreadsheetRefused, error_text
 from donors.imports.views import needs
 
 VIEW = "donor_imports.view_spreadsheetimport"
 ADD = "donor_imports.add_spreadsheetimport"
+MAPPABLE = (
+    SpreadsheetImport.Status.MAPPING,
+    SpreadsheetImport.Status.PREVIEW,
+    SpreadsheetImport.Status.INVALID,
+)
 KIND_PERMISSION = {
     SpreadsheetImport.Kind.DONORS: "donors.change_donor",
     SpreadsheetImport.Kind.GIFTS: "donors.add_gift",
@@ -71,12 +84,17 @@ def upload(request):
             record = spreadsheet_upload(
                 upload=form.cleaned_data["file"], kind=kind, user=request.user
             )
-        except (SpreadsheetRefused, BatchError) as exc:
-            errors = getattr(exc, "errors", None)
-            for error in errors or [{"message": str(exc)}]:
-                form.add_error("file", error_text(error))
+        except BatchError as exc:
+            form.add_error("file", str(exc))
         else:
-            return redirect("donor_imports:spreadsheet_map", record.pk)
+            # Read by the task, never here. With eager tasks (the embedded
+            # default) it has run by now and the mapping step can open at once.
+            record_id = record.pk
+            transaction.on_commit(lambda: read_spreadsheet.delay(record_id))
+            record.refresh_from_db()
+            if record.status == SpreadsheetImport.Status.MAPPING:
+                return redirect("donor_imports:spreadsheet_map", record.pk)
+            return redirect("donor_imports:spreadsheet_detail", record.pk)
     return TemplateResponse(
         request, "donors/imports/spreadsheet_upload.html", {"form": form}
     )
@@ -85,6 +103,13 @@ def upload(request):
 @needs(ADD)
 def mapping(request, pk: int):
     record = _record_for_change(request, pk)
+    if record.status not in MAPPABLE:
+        messages.error(
+            request,
+            _("This import is %(s)s; its columns cannot be chosen now.")
+            % {"s": record.get_status_display()},
+        )
+        return redirect("donor_imports:spreadsheet_detail", record.pk)
     form = MappingForm(request.POST or None, record=record)
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,11 +128,7 @@ def mapping(request, pk: int):
     return TemplateResponse(
         request,
         "donors/imports/spreadsheet_map.html",
-        {
-            "record": record,
-            "form": form,
-            "sample": selectors.spreadsheet_sample(record),
-        },
+        {"record": record, "form": form, "sample": record.sample},
     )
 
 
@@ -115,21 +136,21 @@ def mapping(request, pk: int):
 def detail(request, pk: int):
     record = get_object_or_404(selectors.spreadsheet_list(), pk=pk)
     can_change = may_import(request.user, record.kind)
+    progress = selectors.spreadsheet_progress(record)
+    stale = progress["stale"]
     return TemplateResponse(
         request,
         "donors/imports/spreadsheet_detail.html",
         {
             "record": record,
-            "progress": selectors.spreadsheet_progress(record),
+            "progress": progress,
+            "stale": stale,
             "can_confirm": can_change
             and record.status == SpreadsheetImport.Status.PREVIEW,
-            "can_remap": can_change
-            and record.status
-            in (
-                SpreadsheetImport.Status.MAPPING,
-                SpreadsheetImport.Status.PREVIEW,
-                SpreadsheetImport.Status.INVALID,
-            ),
+            "can_remap": can_change and record.status in MAPPABLE,
+            "can_retry": can_change
+            and (stale or record.status == SpreadsheetImport.Status.FAILED),
+            "can_abandon": can_change and (stale or record.status in ABANDONABLE),
             "earlier": selectors.spreadsheet_same_file_applied(record),
         },
     )
@@ -153,4 +174,41 @@ def confirm(request, pk: int):
         record_id, user_id = record.pk, request.user.pk
         transaction.on_commit(lambda: apply_spreadsheet.delay(record_id, user_id))
         messages.success(request, _("Import confirmed; it is being applied."))
+    return redirect("donor_imports:spreadsheet_detail", record.pk)
+
+
+@require_POST
+@needs(ADD)
+def retry(request, pk: int):
+    """Read or check a failed or stopped import again, or send one whose
+    applying stopped back to its preview (nothing was recorded)."""
+    record = _record_for_change(request, pk)
+    try:
+        step = spreadsheet_retry(record=record, user=request.user)
+    except BatchError as exc:
+        messages.error(request, str(exc))
+    else:
+        task = {STEP_READ: read_spreadsheet, STEP_CHECK: check_spreadsheet}.get(step)
+        if task is not None:
+            transaction.on_commit(lambda: task.delay(record.pk))
+            messages.success(request, _("Trying again."))
+        else:
+            messages.success(
+                request,
+                _("Nothing was recorded; check the preview and confirm again."),
+            )
+    return redirect("donor_imports:spreadsheet_detail", record.pk)
+
+
+@require_POST
+@needs(ADD)
+def abandon(request, pk: int):
+    """Give up an import that recorded nothing and is not running."""
+    record = _record_for_change(request, pk)
+    try:
+        spreadsheet_abandon(record=record, user=request.user)
+    except BatchError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Import abandoned; nothing was recorded."))
     return redirect("donor_imports:spreadsheet_detail", record.pk)

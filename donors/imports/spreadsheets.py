@@ -13,13 +13,10 @@ duplicate-finder candidates for donor rows.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
-import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +34,23 @@ from donors.exporters.resources import (
     GiftResource,
     IntWidget,
 )
-from donors.imports.readers.common import max_bytes
+from donors.imports.errors import ImportRefused, RowError
+from donors.imports.readers import xlsx
+from donors.imports.readers.common import (
+    UNSTORABLE,
+    csv_records,
+    max_bytes,
+    refuse_unstorable,
+)
+from donors.imports.readers.limits import (
+    Deadline,
+    Limits,
+    cell_too_long,
+    too_many_cells,
+    too_many_rows,
+)
 from donors.models import Donor, Gift
+from kyosei.money import MAX_AMOUNT, format_yen
 
 PROGRESS_EVERY = 100
 PREVIEW_ROWS = 500  # rows kept for the preview table; errors are all kept
@@ -241,9 +253,21 @@ def _wrong_encoding(before: bytes) -> SpreadsheetRefused:
     )
 
 
-def read_sheet(data: bytes, file_name: str = "") -> Sheet:
+def read_sheet(
+    data: bytes,
+    file_name: str = "",
+    *,
+    limits: Limits | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Sheet:
     """Headers and rows of a CSV or XLSX file (first sheet), refusing an empty,
-    oversized, unreadable or header-less file with a clear message."""
+    oversized, unreadable or header-less file, or one past ``limits`` (rows,
+    columns, cell length, unpacked size, reading time: see
+    :mod:`donors.imports.readers.limits`), with a clear message.
+
+    :class:`SpreadsheetRefused` is the only error it raises. ``progress`` is
+    called with the number of rows read every :data:`PROGRESS_READ` rows.
+    """
     if not data:
         raise _refuse(_("The file is empty."))
     limit = max_bytes()
@@ -252,29 +276,44 @@ def read_sheet(data: bytes, file_name: str = "") -> Sheet:
             _("The file is larger than %(mb)s MB; split it into smaller files.")
             % {"mb": limit // 1048576}
         )
-    if data.startswith(b"PK\x03\x04"):
-        sheet = _read_xlsx(data)
-    elif file_name.lower().endswith((".xlsx", ".xls")):
-        raise _refuse(
-            _("This is not an .xlsx workbook; save it as .xlsx or as CSV UTF-8.")
-        )
-    else:
-        sheet = _read_csv(data)
-    headers = sheet.headers
+    limits = limits or Limits.from_settings()
+    deadline = Deadline(limits.max_seconds)
+    try:
+        if data.startswith(xlsx.MAGIC):
+            file_format, encoding = "xlsx", ""
+            raw = xlsx.rows(data, limits, deadline)
+        elif file_name.lower().endswith((".xlsx", ".xls")):
+            raise _refuse(
+                _("This is not an .xlsx workbook; save it as .xlsx or as CSV UTF-8.")
+            )
+        else:
+            text, encoding = _decode(data)
+            refuse_unstorable(text)
+            file_format = "csv"
+            raw = csv_records(text, limits=limits, deadline=deadline)
+        headers, rows = _table(raw, limits, progress)
+    except ImportRefused as exc:
+        raise SpreadsheetRefused(
+            [{"row": e.row, "column": "", "message": e.message} for e in exc.errors]
+        ) from None
+    sheet = Sheet(headers, rows, file_format, encoding)
     if not any(h for h in headers):
         raise _refuse(_("The file is empty."))
-    blank = [i + 1 for i, h in enumerate(headers) if not h]
-    if blank and any(row[i - 1] not in ("", None) for row in sheet.rows for i in blank):
+    blank = [i for i, h in enumerate(headers) if not h]
+    if blank and any(row[i] not in ("", None) for row in sheet.rows for i in blank):
+        column = next(
+            i for i in blank if any(row[i] not in ("", None) for row in sheet.rows)
+        )
         raise _refuse(
             _("Column %(n)s has data but no header; give it a name in row 1.")
-            % {"n": blank[0]},
+            % {"n": column + 1},
             row=1,
         )
     seen: set[str] = set()
     for header in headers:
         if header and header in seen:
             raise _refuse(
-                _("Two columns are called “%(h)s”; rename one.") % {"h": header},
+                _("Two columns are called “%(h)s”; rename one.") % {"h": header[:80]},
                 row=1,
             )
         seen.add(header)
@@ -283,42 +322,62 @@ def read_sheet(data: bytes, file_name: str = "") -> Sheet:
     return sheet
 
 
-def _read_csv(data: bytes) -> Sheet:
-    text, encoding = _decode(data)
-    lines = [row for row in csv.reader(io.StringIO(text))]
-    lines = [row for row in lines if any(cell.strip() for cell in row)]
-    if not lines:
-        raise _refuse(_("The file is empty."))
-    headers = [unicodedata.normalize("NFKC", h).strip() for h in lines[0]]
-    width = len(headers)
-    rows = [(row + [""] * width)[:width] for row in lines[1:]]
-    return Sheet(headers, rows, "csv", encoding)
+PROGRESS_READ = 1000
 
 
-def _read_xlsx(data: bytes) -> Sheet:
-    from openpyxl import load_workbook
+def _table(
+    raw: Iterator[Sequence[Any]],
+    limits: Limits,
+    progress: Callable[[int], None] | None,
+) -> tuple[list[str], list[list[Any]]]:
+    """The first non-blank row as headers and the non-blank rows after it, each
+    padded or cut to the headers' width; every text cell checked for length and
+    for characters the database cannot store, naming its row and column."""
+    headers: list[str] | None = None
+    rows: list[list[Any]] = []
+    cells = 0
+    for number, row in enumerate(raw, 1):
+        if not any(cell not in (None, "") and str(cell).strip() for cell in row):
+            continue
+        _check_cells(row, number, limits)
+        cells += len(row)
+        if cells > limits.max_cells:
+            raise too_many_cells(number, limits)
+        if headers is None:
+            headers = [
+                unicodedata.normalize("NFKC", str(h)).strip() if h is not None else ""
+                for h in row
+            ]
+            continue
+        width = len(headers)
+        rows.append((list(row) + [None] * width)[:width])
+        if len(rows) > limits.max_rows:
+            raise too_many_rows(number, limits)
+        if progress is not None and len(rows) % PROGRESS_READ == 0:
+            progress(len(rows))
+    return headers or [], rows
 
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise _refuse(_("The workbook could not be opened; save it again.")) from None
-    try:
-        values = [
-            list(row)
-            for row in book.worksheets[0].iter_rows(values_only=True)
-            if any(cell not in (None, "") for cell in row)
-        ]
-    finally:
-        book.close()
-    if not values:
-        raise _refuse(_("The file is empty."))
-    headers = [
-        unicodedata.normalize("NFKC", str(h)).strip() if h is not None else ""
-        for h in values[0]
-    ]
-    width = len(headers)
-    rows = [(row + [None] * width)[:width] for row in values[1:]]
-    return Sheet(headers, rows, "xlsx")
+
+def _check_cells(row: Sequence[Any], number: int, limits: Limits) -> None:
+    texts = [(i, cell) for i, cell in enumerate(row) if isinstance(cell, str)]
+    if not texts:
+        return
+    if max(len(cell) for _i, cell in texts) > limits.max_cell_chars:
+        raise cell_too_long(number, limits)
+    if UNSTORABLE.search("".join(cell for _i, cell in texts)):
+        column = next(i for i, cell in texts if UNSTORABLE.search(cell))
+        raise ImportRefused(
+            [
+                RowError(
+                    number,
+                    _(
+                        "column %(n)s holds a NUL or other control character that "
+                        "is not text; remove it and save the file again."
+                    )
+                    % {"n": column + 1},
+                )
+            ]
+        )
 
 
 # -- mapping the file onto the resource ---------------------------------------------
@@ -548,6 +607,11 @@ class SpreadsheetGiftResource(_SpreadsheetMixin, GiftResource):
         if "amount" not in errors and instance.amount is not None:
             if instance.amount <= 0:
                 errors["amount"] = [_("The amount must be more than zero.")]
+            elif instance.amount > MAX_AMOUNT:
+                errors["amount"] = [
+                    _("%(a)s is more than the largest amount Kyosei records (%(max)s).")
+                    % {"a": f"{instance.amount:,}", "max": format_yen(MAX_AMOUNT)}
+                ]
         if errors:
             raise ValidationError(errors)
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("<int:pk>/progress/", views.progress, name="progress"),
     path("<int:pk>/apply/", views.apply, name="apply"),
     path("<int:pk>/undo/", views.undo, name="undo"),
+    path("<int:pk>/retry/", views.retry, name="retry"),
+    path("<int:pk>/abandon/", views.abandon, name="abandon"),
     path("spreadsheets/", spreadsheet_views.index, name="spreadsheet_index"),
     path(
         "spreadsheets/upload/",
@@ -36,5 +38,15 @@ urlpatterns = [
         "spreadsheets/<int:pk>/confirm/",
         spreadsheet_views.confirm,
         name="spreadsheet_confirm",
+    ),
+    path(
+        "spreadsheets/<int:pk>/retry/",
+        spreadsheet_views.retry,
+        name="spreadsheet_retry",
+    ),
+    path(
+        "spreadsheets/<int:pk>/abandon/",
+        spreadsheet_views.abandon,
+        name="spreadsheet_abandon",
     ),
 ]

@@ -16,10 +16,13 @@ from django.views.decorators.http import require_POST
 from donors.imports import selectors
 from donors.imports.errors import BatchError
 from donors.imports.forms import UploadForm
+from donors.imports.liveness import STEP_READ
 from donors.imports.models import ImportBatch
 from donors.imports.services import (
+    import_batch_abandon,
     import_batch_create,
     import_batch_queue_apply,
+    import_batch_retry,
 )
 from donors.imports.tasks import (
     apply_import_batch,
@@ -84,9 +87,19 @@ def upload(request):
 @needs(VIEW)
 def detail(request, pk: int):
     batch = get_object_or_404(selectors.batch_list(), pk=pk)
+    progress = selectors.batch_progress(batch)
+    may_add = request.user.has_perm(ADD)
     context = {
         "batch": batch,
-        "progress": selectors.batch_progress(batch),
+        "progress": progress,
+        "stale": progress["stale"],
+        "can_retry": may_add
+        and (progress["stale"] or batch.status == ImportBatch.Status.FAILED),
+        "can_abandon": may_add
+        and (
+            progress["stale"]
+            or batch.status in (ImportBatch.Status.PREVIEW, ImportBatch.Status.FAILED)
+        ),
         "can_apply": request.user.has_perm(ADD)
         and batch.status == ImportBatch.Status.PREVIEW,
         "can_undo": request.user.has_perm(UNDO)
@@ -157,3 +170,40 @@ def undo(request, pk: int):
             ),
         )
     return redirect("donor_imports:index")
+
+
+@require_POST
+@needs(ADD)
+def retry(request, pk: int):
+    """Read a failed or stopped batch again, or send a batch whose applying
+    stopped back to its preview (nothing was recorded)."""
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    try:
+        step = import_batch_retry(batch=batch, user=request.user)
+    except BatchError as exc:
+        messages.error(request, str(exc))
+    else:
+        if step == STEP_READ:
+            transaction.on_commit(lambda: stage_import_batch.delay(batch.pk))
+            messages.success(request, _("The file is being read again."))
+        else:
+            messages.success(
+                request,
+                _("Nothing was recorded; check the preview and confirm again."),
+            )
+    return redirect("donor_imports:detail", batch.pk)
+
+
+@require_POST
+@needs(ADD)
+def abandon(request, pk: int):
+    """Give up a batch that recorded nothing (ready to confirm, failed or
+    stopped)."""
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    try:
+        import_batch_abandon(batch=batch, user=request.user)
+    except BatchError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Import abandoned; nothing was recorded."))
+    return redirect("donor_imports:detail", batch.pk)

@@ -9,6 +9,8 @@ from donors.imports.models import TransferProfile
 IMPORT_AUDIT_ACTIONS = {
     "donor_imports.batch.applied": _("Transfer import applied"),
     "donor_imports.batch.undone": _("Transfer import undone"),
+    "donor_imports.batch.retried": _("Transfer import retried"),
+    "donor_imports.batch.abandoned": _("Transfer import abandoned"),
     "donor_imports.alias.created": _("Payer name alias learnt"),
 }
 
@@ -77,6 +79,8 @@ def register_transfer_profile_viewset():
 
 SPREADSHEET_AUDIT_ACTIONS = {
     "donor_imports.spreadsheet.applied": _("Spreadsheet import applied"),
+    "donor_imports.spreadsheet.retried": _("Spreadsheet import retried"),
+    "donor_imports.spreadsheet.abandoned": _("Spreadsheet import abandoned"),
 }
 
 

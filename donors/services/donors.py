@@ -161,13 +161,7 @@ def donor_create_many(
     :class:`DonorError` and creates none), and each gets its own
     ``donors.donor.created`` audit row. Returns the donors, saved, in order;
     ``DonorError.index`` says which donor broke a rule."""
-    built: list[Donor] = []
-    for index, fields in enumerate(donors):
-        try:
-            built.append(_donor_build(fields))
-        except DonorError as exc:
-            exc.index = index
-            raise
+    built = donor_build_many(donors=donors)
     Donor.objects.bulk_create(built, batch_size=1000)
     if built and built[0].pk is None:  # a database that does not return ids
         raise DonorError(_("This database cannot create donors in bulk."))
@@ -177,6 +171,21 @@ def donor_create_many(
         user=user,
         data=lambda donor: {"source": donor.source},
     )
+    return built
+
+
+def donor_build_many(*, donors: Sequence[dict[str, Any]]) -> list[Donor]:
+    """The donors :func:`donor_create_many` would create, unsaved: each
+    normalised and validated as ``donor_create`` does (``DonorError.index`` says
+    which broke a rule). Writes nothing, so a dry run checks exactly what the
+    real import will."""
+    built: list[Donor] = []
+    for index, fields in enumerate(donors):
+        try:
+            built.append(_donor_build(fields))
+        except DonorError as exc:
+            exc.index = index
+            raise
     return built
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from grants.errors import LedgerError
 from grants.models import Account, Fund
 from grants.services.ledger import ledger_post, ledger_reverse
 from kyosei.audit import audit_log
-from kyosei.money import Money
+from kyosei.money import MAX_AMOUNT, Money, format_yen
 
 ACCOUNT_FOR_KIND = {
     Gift.Kind.DONATION: Account.DONATIONS,
@@ -160,6 +161,10 @@ def _check(kind, amount, received_on, method, fund, amount_yen, fee_yen, donor) 
         raise GiftError(_("The amount must be Money (integer minor units + currency)."))
     if not amount.is_positive:
         raise GiftError(_("A gift must be more than zero (got %(a)s).") % {"a": amount})
+    if amount.amount > MAX_AMOUNT or (
+        isinstance(amount_yen, int) and amount_yen > MAX_AMOUNT
+    ):
+        raise GiftError(_too_large(amount))
     if amount.currency != "JPY":
         if amount_yen is None:
             raise GiftError(
@@ -197,6 +202,13 @@ def _check(kind, amount, received_on, method, fund, amount_yen, fee_yen, donor) 
             _("Donor #%(d)s was merged; record the gift on #%(s)s.")
             % {"d": donor.pk, "s": donor.merged_into_id}
         )
+
+
+def _too_large(amount: Money) -> str:
+    return _("%(a)s is more than the largest amount Kyosei records (%(max)s).") % {
+        "a": amount,
+        "max": format_yen(MAX_AMOUNT),
+    }
 
 
 @transaction.atomic
@@ -361,6 +373,57 @@ class GiftItem:
     notes: str = ""
 
 
+def gift_items_check(*, items: Sequence[GiftItem]) -> None:
+    """Every rule :func:`gift_record_many` applies before it writes, writing
+    nothing: a dry run calls it to refuse exactly what the import would.
+    Raises :class:`GiftError` with ``index`` set to the item that broke a rule.
+    """
+    # The rules that depend on kind, method, fund and currency are checked once
+    # per combination; the per-gift ones (amount, date, fingerprint) for each.
+    checked: set[tuple] = set()
+    today = timezone.localdate()
+    merged = dict(
+        Donor.objects.filter(merged_into__isnull=False).values_list(
+            "pk", "merged_into_id"
+        )
+    )
+    for index, item in enumerate(items):
+        try:
+            _item_check(item, checked, today, merged)
+        except GiftError as exc:
+            exc.index = index
+            raise
+
+
+def _item_check(item: GiftItem, checked: set, today: dt.date, merged: dict) -> None:
+    if not item.import_fingerprint:
+        raise GiftError(_("Every imported gift needs an import fingerprint."))
+    if not isinstance(item.amount, Money):
+        raise GiftError(_("The amount must be Money (integer minor units + currency)."))
+    if item.amount.currency != "JPY":
+        raise GiftError(_("Imported transfers are in yen."))
+    combo = (item.kind, item.method, item.fund.pk)
+    if combo not in checked:
+        _check(item.kind, item.amount, item.received_on, item.method,
+               item.fund, None, 0, None)  # fmt: skip
+        checked.add(combo)
+    if not item.amount.is_positive:
+        raise GiftError(
+            _("A gift must be more than zero (got %(a)s).") % {"a": item.amount}
+        )
+    if item.amount.amount > MAX_AMOUNT:
+        raise GiftError(_too_large(item.amount))
+    if item.received_on > today:
+        raise GiftError(
+            _("The date received (%(d)s) is in the future.") % {"d": item.received_on}
+        )
+    if item.donor_id in merged:
+        raise GiftError(
+            _("Donor #%(d)s was merged; record the gift on #%(s)s.")
+            % {"d": item.donor_id, "s": merged[item.donor_id]}
+        )
+
+
 @transaction.atomic
 def gift_record_many(
     *,
@@ -393,44 +456,7 @@ def gift_record_many(
 
     if not registry.action_exists("donors.gift.recorded_many"):
         raise UnknownAuditAction("donors.gift.recorded_many is not registered")
-    # The rules that depend on kind, method, fund and currency are checked once
-    # per combination; the per-gift ones (amount, date, fingerprint) for each.
-    checked: set[tuple] = set()
-    today = timezone.localdate()
-    for item in items:
-        if not item.import_fingerprint:
-            raise GiftError(_("Every imported gift needs an import fingerprint."))
-        if not isinstance(item.amount, Money):
-            raise GiftError(
-                _("The amount must be Money (integer minor units + currency).")
-            )
-        if item.amount.currency != "JPY":
-            raise GiftError(_("Imported transfers are in yen."))
-        combo = (item.kind, item.method, item.fund.pk)
-        if combo not in checked:
-            _check(item.kind, item.amount, item.received_on, item.method,
-                   item.fund, None, 0, None)  # fmt: skip
-            checked.add(combo)
-        if not item.amount.is_positive:
-            raise GiftError(
-                _("A gift must be more than zero (got %(a)s).") % {"a": item.amount}
-            )
-        if item.received_on > today:
-            raise GiftError(
-                _("The date received (%(d)s) is in the future.")
-                % {"d": item.received_on}
-            )
-    merged = dict(
-        Donor.objects.filter(merged_into__isnull=False).values_list(
-            "pk", "merged_into_id"
-        )
-    )
-    for item in items:
-        if item.donor_id in merged:
-            raise GiftError(
-                _("Donor #%(d)s was merged; record the gift on #%(s)s.")
-                % {"d": item.donor_id, "s": merged[item.donor_id]}
-            )
+    gift_items_check(items=items)
     existing = gift_fingerprints_existing([item.import_fingerprint for item in items])
     fresh: list[int] = []
     for index, item in enumerate(items):

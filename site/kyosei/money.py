@@ -31,6 +31,7 @@ from types import MappingProxyType
 __all__ = [
     "CURRENCY_EXPONENTS",
     "CURRENCY_SYMBOLS",
+    "MAX_AMOUNT",
     "NBSP",
     "STRIPE_EXPONENT_OVERRIDES",
     "STRIPE_ZERO_DECIMAL_CURRENCIES",
@@ -138,6 +139,12 @@ CURRENCY_SYMBOLS: Mapping[str, str] = MappingProxyType(
 
 #: U+00A0 NO-BREAK SPACE, so that a number is never wrapped away from its currency.
 NBSP = "\u00a0"
+
+#: The largest amount (in minor units) Kyosei records for one gift or transfer:
+#: ¥1,000,000,000,000 — far beyond any real gift, far below the database's
+#: BIGINT (9.2 × 10^18), so a mistyped or hostile 23-digit amount is refused with
+#: a clear message instead of failing the database write.
+MAX_AMOUNT = 10**12
 
 
 def normalise_currency(code: str) -> str:

@@ -192,6 +192,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "campaigns.retry_failed_events",
         "schedule": 10 * 60,
     },
+    # Imports: batches whose task stopped are marked failed with the reason.
+    "donor-imports-sweep-stale": {
+        "task": "donor_imports.sweep_stale",
+        "schedule": 10 * 60,
+    },
 }
 
 # --- Email ------------------------------------------------------------------------
@@ -234,6 +239,25 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 KYOSEI_IMPORT_MAX_BYTES = env_int(
     "KYOSEI_IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1
 )
+# Limits on what a file may hold once read (a small file can claim or unpack to
+# a huge one): spreadsheet rows (header excluded), columns of a spreadsheet or
+# CSV statement, characters in one cell (Excel's own limit), the unpacked size
+# of an .xlsx (its zip members together), and the wall time reading may take.
+KYOSEI_IMPORT_MAX_ROWS = env_int("KYOSEI_IMPORT_MAX_ROWS", 100_000, minimum=1)
+KYOSEI_IMPORT_MAX_COLUMNS = env_int("KYOSEI_IMPORT_MAX_COLUMNS", 200, minimum=1)
+# Rows × columns held: what bounds a spreadsheet's memory once read.
+KYOSEI_IMPORT_MAX_CELLS = env_int("KYOSEI_IMPORT_MAX_CELLS", 3_000_000, minimum=1)
+KYOSEI_IMPORT_MAX_CELL_CHARS = env_int(
+    "KYOSEI_IMPORT_MAX_CELL_CHARS", 32_767, minimum=1
+)
+KYOSEI_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int(
+    "KYOSEI_IMPORT_MAX_UNCOMPRESSED_BYTES", 100 * 1024 * 1024, minimum=1
+)
+KYOSEI_IMPORT_MAX_SECONDS = env_int("KYOSEI_IMPORT_MAX_SECONDS", 300, minimum=1)
+# An import shown as waiting, reading or applying with no sign of life from its
+# task for this long has stopped (worker or database connection lost): its page
+# offers Retry and Abandon, and the sweep below marks it failed with the reason.
+KYOSEI_IMPORT_LEASE_SECONDS = env_int("KYOSEI_IMPORT_LEASE_SECONDS", 900, minimum=60)
 
 # --- Stripe (online giving) -------------------------------------------------------
 

@@ -7,8 +7,6 @@ full-width digits; anything else is refused with the row and column named.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 
@@ -17,7 +15,14 @@ from django.utils.translation import gettext as _
 from donors.imports.errors import ImportRefused, RowError
 from donors.imports.models import TransferProfile
 from donors.imports.readers import wareki
-from donors.imports.readers.common import ErrorList, Transfer
+from donors.imports.readers.common import (
+    ErrorList,
+    Transfer,
+    csv_records,
+    refuse_unstorable,
+)
+from donors.imports.readers.limits import Deadline, Limits
+from kyosei.money import MAX_AMOUNT, format_yen
 
 ENCODINGS = ("auto", "cp932", "utf-8", "utf-8-sig")
 _AMOUNT_JUNK = re.compile(r"[,¥￥円\s]")
@@ -87,21 +92,35 @@ def parse_amount(value: str) -> int | None:
     text = text.lstrip("-△▲+")
     if text.endswith(".00") or text.endswith(".0"):
         text = text.split(".")[0]
-    if not text.isdigit():
+    # ASCII digits only: int() would also take other scripts' digits.
+    if not (text.isascii() and text.isdigit()) or len(text) > 30:
         raise ValueError(value)
     return -int(text) if negative else int(text)
 
 
 def read(
-    data: bytes, *, profile: TransferProfile, encoding: str | None = None
+    data: bytes,
+    *,
+    profile: TransferProfile,
+    encoding: str | None = None,
+    limits: Limits | None = None,
 ) -> list[Transfer]:
+    """Every statement line, or :class:`ImportRefused` (the only error this
+    raises) naming the bad rows and columns."""
+    limits = limits or Limits.from_settings()
     text = decode(data, encoding or profile.encoding)
-    lines = text.splitlines()
-    if not any(line.strip() for line in lines[profile.skip_rows :]):
-        raise ImportRefused([RowError(0, _("The file is empty."))])
-    reader = csv.reader(io.StringIO(text), delimiter=profile.delimiter or ",")
-    rows = list(reader)
+    refuse_unstorable(text)
+    rows = list(
+        csv_records(
+            text,
+            limits=limits,
+            delimiter=profile.delimiter or ",",
+            deadline=Deadline(limits.max_seconds),
+        )
+    )
     start = profile.skip_rows
+    if not any(any(c.strip() for c in row) for row in rows[start:]):
+        raise ImportRefused([RowError(0, _("The file is empty."))])
     if profile.has_header:
         header = [unicodedata.normalize("NFKC", h).strip() for h in rows[start]]
         data_start = start + 1
@@ -158,7 +177,8 @@ def _columns(profile: TransferProfile, header: list[str], line: int) -> dict[str
                     "name": name,
                     "role": role,
                     "profile": profile.name,
-                    "cols": ", ".join(header),
+                    "cols": ", ".join(h[:40] for h in header[:30])
+                    + (" …" if len(header) > 30 else ""),
                 },
             )
     if "amount" not in found and "credit" not in found and not errors:
@@ -192,7 +212,21 @@ def _row(profile, column, cells, number, errors: ErrorList) -> Transfer | None:
                 errors.add(
                     number,
                     _("column %(col)s: “%(value)s” is not an amount of yen.")
-                    % {"col": name, "value": cell(role)},
+                    % {"col": name, "value": cell(role)[:40]},
+                )
+                return None
+            if abs(amounts[role] or 0) > MAX_AMOUNT:
+                errors.add(
+                    number,
+                    _(
+                        "column %(col)s: “%(value)s” is more than %(max)s, the "
+                        "largest amount Kyosei records."
+                    )
+                    % {
+                        "col": name,
+                        "value": cell(role)[:40],
+                        "max": format_yen(MAX_AMOUNT),
+                    },
                 )
                 return None
     if day is None:

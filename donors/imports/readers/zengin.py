@@ -197,6 +197,10 @@ def read(
                 _("record holds full-width characters; 全銀 names are half-width."),
             )
             continue
+        if "\x00" in text:
+            # PostgreSQL cannot store NUL: refused here, by the dry run as well.
+            errors.add(number, _("record holds a NUL byte (binary data?)."))
+            continue
         kind = text[0]
         if ended:
             errors.add(number, _("record after the end record (データ区分 9)."))

@@ -23,6 +23,7 @@ from donors.imports.spreadsheet_services import (
     spreadsheet_check,
     spreadsheet_map,
     spreadsheet_queue_apply,
+    spreadsheet_read,
     spreadsheet_upload,
 )
 from donors.imports.spreadsheets import SpreadsheetRefused, suggest_mapping
@@ -63,9 +64,15 @@ def xlsx_bytes(rows) -> bytes:
 
 
 def upload(data: bytes, kind: str, name: str = "sheet.csv", user=None):
-    return spreadsheet_upload(
+    """Upload then read (the task's work), as the screens do; a refused file
+    raises SpreadsheetRefused with the reasons the import's page shows."""
+    record = spreadsheet_upload(
         upload=SimpleUploadedFile(name, data), kind=kind, user=user
     )
+    record = spreadsheet_read(record_id=record.pk)
+    if record.status == Status.REFUSED:
+        raise SpreadsheetRefused(record.errors)
+    return record
 
 
 def check(record, mapping=None, defaults=None):
@@ -268,11 +275,13 @@ def test_gift_sheet_applied_all_or_nothing_when_data_changed_after_preview():
         (b"PK\x03\x04garbage", "could not be opened"),
     ],
 )
-def test_unreadable_files_are_refused_and_nothing_is_stored(data, message):
+def test_unreadable_files_are_refused_and_nothing_is_imported(data, message):
     with pytest.raises(SpreadsheetRefused) as refused:
         upload(data, "donors")
     assert message in str(refused.value)
-    assert SpreadsheetImport.objects.count() == 0
+    record = SpreadsheetImport.objects.get()
+    assert record.status == Status.REFUSED and not record.headers
+    assert Donor.objects.count() == 0
 
 
 def test_a_mapped_column_missing_from_the_file_is_refused():
@@ -379,14 +388,29 @@ def test_upload_map_preview_confirm_through_the_screens(
 ):
     rows, _same, _moved, existing = _donor_sheet()
     client.force_login(staff_user(Role.FUNDRAISER))
-    response = client.post(
-        reverse("donor_imports:spreadsheet_upload"),
-        {"kind": "donors", "file": SimpleUploadedFile("d.csv", csv_bytes(rows))},
-    )
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(
+            reverse("donor_imports:spreadsheet_upload"),
+            {"kind": "donors", "file": SimpleUploadedFile("d.csv", csv_bytes(rows))},
+        )
+    # The request only stored the file: the page shows the reading under way.
     record = SpreadsheetImport.objects.get()
-    assert response["Location"] == reverse(
-        "donor_imports:spreadsheet_map", args=[record.pk]
-    )
+    assert record.status == Status.READING and not record.headers
+    detail = reverse("donor_imports:spreadsheet_detail", args=[record.pk])
+    assert response["Location"] == detail
+    assert client.get(response["Location"]).status_code == 200
+    # No columns to choose before the file is read.
+    mapping_url = reverse("donor_imports:spreadsheet_map", args=[record.pk])
+    assert client.get(mapping_url)["Location"] == detail
+    for callback in queued:
+        callback()  # the read task, eager
+    progress = client.get(
+        reverse("donor_imports:spreadsheet_progress", args=[record.pk])
+    ).json()
+    assert progress["done"] and progress["status"] == "mapping"
+    assert progress["url"] == reverse("donor_imports:spreadsheet_map", args=[record.pk])
+    response = {"Location": progress["url"]}
+    record.refresh_from_db()
     page = client.get(response["Location"])
     assert page.status_code == 200
     assert 'value="family_name" selected' in page.content.decode()
@@ -407,18 +431,26 @@ def test_upload_map_preview_confirm_through_the_screens(
     assert record.file_sha256[:10] in history
 
 
-def test_upload_screen_names_the_problem(client):
+def test_import_page_names_the_problem_of_a_refused_file(
+    client, django_capture_on_commit_callbacks
+):
     client.force_login(staff_user(Role.FINANCE))
-    response = client.post(
-        reverse("donor_imports:spreadsheet_upload"),
-        {
-            "kind": "gifts",
-            "file": SimpleUploadedFile("g.csv", "x\r\n".encode("utf-16")),
-        },
-    )
-    assert response.status_code == 200
-    assert "UTF-16" in response.content.decode()
-    assert SpreadsheetImport.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("donor_imports:spreadsheet_upload"),
+            {
+                "kind": "gifts",
+                "file": SimpleUploadedFile("g.csv", "x\r\n".encode("utf-16")),
+            },
+        )
+    record = SpreadsheetImport.objects.get()
+    assert record.status == Status.REFUSED
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "The file was refused; nothing was recorded" in html
+    assert "UTF-16" in html
+    assert "Choose the columns" not in html
 
 
 def test_preview_page_lists_errors_by_row_and_column(client):

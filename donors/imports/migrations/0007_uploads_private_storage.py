@@ -14,7 +14,7 @@ from kyosei.migration_ops import move_files_to_private
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("donor_imports", "0005_importrow_links_unconstrained"),
+        ("donor_imports", "0006_import_heartbeat_and_ways_out"),
     ]
 
     operations = [
