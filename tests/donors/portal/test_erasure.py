@@ -500,7 +500,8 @@ def test_deletion_leaves_personal_data_only_where_the_law_keeps_it(
         )
     assert again.status_code == 302
     donor_anonymise(donor=donor, user=staff)
-    assert ModelLogEntry.objects.filter(action="donors.donor.anonymised").count() == 1, list(ModelLogEntry.objects.filter(action="donors.donor.anonymised").values_list("data", flat=True))
+    entries = ModelLogEntry.objects.filter(action="donors.donor.anonymised")
+    assert entries.count() == 1
     assert personal_data_hits(NEEDLES) == hits
 
 
