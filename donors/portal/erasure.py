@@ -55,6 +55,7 @@ from django.db import connection, models
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
+from taggit.models import Tag, TaggedItem
 from wagtail.models import ModelLogEntry
 from wagtail.users.models import UserProfile
 
@@ -604,8 +605,11 @@ def _delete_sessions(subject: ErasureSubject, user_ids: set[str]) -> int:
 
 def _erase_donors(subject: ErasureSubject, donors: list[Donor]) -> set[int]:
     """Blank the personal fields, keys and search text; unlink household and
-    account; drop tags. Returns the households they belonged to."""
+    account; drop tags (a tag is shared vocabulary and stays, unless it names
+    the donor and nobody else carries it). Returns the households they
+    belonged to."""
     households = set()
+    tags = list(Tag.objects.filter(donor__in=[d.pk for d in donors]).distinct())
     for donor in donors:
         if donor.household_id:
             households.add(donor.household_id)
@@ -617,6 +621,10 @@ def _erase_donors(subject: ErasureSubject, donors: list[Donor]) -> set[int]:
         donor_refresh_keys(donor)
         donor.save()
         donor.tags.clear()
+    for tag in tags:
+        if subject.distinctive.sub(tag.name) != tag.name:
+            if not TaggedItem.objects.filter(tag=tag).exists():
+                tag.delete()
     return households
 
 
@@ -738,6 +746,8 @@ def _scrub_other_text(subject: ErasureSubject) -> int:
             _scrub(DeletionRequest.objects.all(), ["staff_note"], needles),
             _scrub(ImportRow.objects.all(), ["note"], needles),
             _scrub(ReceiptEmail.objects.all(), ["error"], needles),
+            _scrub(ImportBatch.objects.all(), ["file_name"], needles),
+            _scrub(SpreadsheetImport.objects.all(), ["file_name"], needles),
             _scrub(ImportBatch.objects.all(), ["errors"], needles, json=True),
             _scrub(
                 SpreadsheetImport.objects.all(),

@@ -329,7 +329,7 @@ def _staff_edits(client, donor: Donor, staff) -> None:
     }
     data.update(
         household=household.pk,
-        tags="monthly",
+        tags=f"monthly, {FAMILY}{GIVEN}様",
         notes=f"{FAMILY} {GIVEN}様より電話 {PHONE}。領収書は{OLD_LINE1}へ。",
         consent_post="on",
         consent_source=f"電話（{FAMILY}様ご本人）",
@@ -432,6 +432,7 @@ def test_deletion_leaves_personal_data_only_where_the_law_keeps_it(
         "donor_imports_spreadsheetimport", "donors_household", "donors_gift",
         "donors_consent", "donors_duplicatedismissal", "account_emailaddress",
         "auth_user", "donor_portal_deletionrequest", "django_session",
+        "taggit_tag",
     ):  # fmt: skip
         assert table in tables, table
     user = donor.user
