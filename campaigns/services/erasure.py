@@ -28,6 +28,7 @@ from django.db.models.functions import Cast
 from campaigns import stripe_gateway as gateway
 from campaigns.errors import GatewayError
 from campaigns.models import DonationIntent, StripeEvent
+from campaigns.services.checkout import email_rate_key
 from campaigns.tasks import cancel_stripe_subscriptions
 from donors.models import Gift, GiftRefund, RecurringGift
 from donors.portal.erasure import ErasureSubject, Identity, Needles, scrub_json
@@ -183,7 +184,7 @@ class DonationDataEraser:
 
         def after() -> None:
             # The donate form's rate-limit counters are keyed by email.
-            cache.delete_many([f"campaigns:rate:email:{e}" for e in emails])
+            cache.delete_many([email_rate_key(e) for e in emails])
             if subscriptions:
                 cancel_stripe_subscriptions.delay(subscriptions)
 
