@@ -28,7 +28,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.mail import mail_admins
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,8 +56,9 @@ SPIKE_ALERT_KEY = "campaigns:failed-payment-alert"
 Handler = Callable[[StripeEvent, dict[str, Any]], str]
 #: What reading a field of an unexpected type raises while a handler reads the
 #: object: ``int("abc")``, ``"x".get``, a timestamp beyond the platform's range
-#: (``OverflowError``, or ``OSError`` from ``datetime.fromtimestamp``).
-MALFORMED = (ValueError, TypeError, AttributeError, ArithmeticError, OSError)
+#: (``OverflowError``, or ``OSError`` from ``datetime.fromtimestamp``), a value
+#: that does not fit its column (``DataError``: an id that is an object).
+MALFORMED = (ValueError, TypeError, AttributeError, ArithmeticError, OSError, DataError)
 
 
 class NotOurs(Exception):
