@@ -16,3 +16,8 @@ class EventNotReady(Exception):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
         self.key = key
+
+
+class MalformedEvent(ValueError):
+    """A correctly signed webhook body that is not a Stripe event Kyosei can
+    store (the message says what is wrong); nothing is stored."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +56,23 @@ def preset_table(page) -> dict[str, dict[str, list[dict[str, str]]]]:
     }
 
 
+#: An amount as people type it, once NFKC has folded full-width digits: digits,
+#: optionally grouped by thousands with commas, optionally with decimals. A
+#: comma is never a decimal mark ("12,50" is refused, not read as 1250).
+_AMOUNT_RE = re.compile(r"(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?", re.ASCII)
+_CURRENCY_SIGNS = str.maketrans("", "", "¥$€£₫₱ \u3000")
+
+
+def no_control_characters(value: str) -> None:
+    """One-line fields hold no control characters (NUL, tabs, line breaks …):
+    they end up on receipts, in emails and in bank-style exports."""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise forms.ValidationError(
+            _("Please remove the control characters (such as line breaks)."),
+            code="control_characters",
+        )
+
+
 class DonateForm(forms.Form):
     # Checked in clean(), not as a ChoiceField: a typed amount wins over a
     # choice left selected, whatever currency that choice was in.
@@ -84,23 +104,52 @@ class DonateForm(forms.Form):
         label=_("Add 3.6% to cover the card fee, so all of my gift goes to the work"),
         required=False,
     )
-    family_name = forms.CharField(label=_("Family name"), max_length=100)
-    given_name = forms.CharField(label=_("Given name"), max_length=100, required=False)
-    email = forms.EmailField(label=_("Email"))
+    family_name = forms.CharField(
+        label=_("Family name"), max_length=100, validators=[no_control_characters]
+    )
+    given_name = forms.CharField(
+        label=_("Given name"),
+        max_length=100,
+        required=False,
+        validators=[no_control_characters],
+    )
+    # 254: what the donation intent and the donor record store (RFC 5321).
+    email = forms.EmailField(label=_("Email"), max_length=254)
     country = forms.ChoiceField(label=_("Country"), choices=COUNTRIES, initial="JP")
-    postal_code = forms.CharField(label=_("Postal code"), max_length=16, required=False)
+    postal_code = forms.CharField(
+        label=_("Postal code"),
+        max_length=16,
+        required=False,
+        validators=[no_control_characters],
+    )
     prefecture = forms.ChoiceField(
         label=_("Prefecture"),
         choices=[("", "—")] + [(p, p) for p in PREFECTURES],
         required=False,
     )
     region = forms.CharField(
-        label=_("State / region (outside Japan)"), max_length=100, required=False
+        label=_("State / region (outside Japan)"),
+        max_length=100,
+        required=False,
+        validators=[no_control_characters],
     )
-    city = forms.CharField(label=_("City / ward"), max_length=100, required=False)
-    address_line1 = forms.CharField(label=_("Address"), max_length=200, required=False)
+    city = forms.CharField(
+        label=_("City / ward"),
+        max_length=100,
+        required=False,
+        validators=[no_control_characters],
+    )
+    address_line1 = forms.CharField(
+        label=_("Address"),
+        max_length=200,
+        required=False,
+        validators=[no_control_characters],
+    )
     address_line2 = forms.CharField(
-        label=_("Building, room"), max_length=200, required=False
+        label=_("Building, room"),
+        max_length=200,
+        required=False,
+        validators=[no_control_characters],
     )
     anonymous_public = forms.BooleanField(
         label=_("Do not show my name on public pages or reports"), required=False
@@ -135,16 +184,27 @@ class DonateForm(forms.Form):
         return bool(self.data.get("website"))
 
     def _is_preset(self, raw: str, currency: str | None) -> bool:
-        if currency != self.preset_currency:
+        """One of the choices shown (``50`` or ``50.00`` for US$50)."""
+        if currency != self.preset_currency or not _AMOUNT_RE.fullmatch(raw):
             return False
         try:
-            return Money.of(raw, currency) in self.preset_amounts
+            return Money.of(raw.replace(",", ""), currency) in self.preset_amounts
         except (ValueError, TypeError, ArithmeticError, CurrencyError):
             return False
 
     def clean_amount(self) -> str:
-        raw = self.cleaned_data["amount"].strip().replace(",", "").replace("¥", "")
-        return raw
+        """``5000``, ``5,000``, ``５，０００``, ``¥5,000`` or ``12.50`` → the digits;
+        anything else (a sign, an exponent, NaN, other scripts' digits) is an
+        error here, before any limit is checked."""
+        typed = unicodedata.normalize("NFKC", self.cleaned_data["amount"])
+        raw = typed.translate(_CURRENCY_SIGNS).strip()
+        if not raw:
+            return ""
+        if not _AMOUNT_RE.fullmatch(raw):
+            raise forms.ValidationError(
+                _("Please enter an amount like 5000 or 12.50."), code="amount"
+            )
+        return raw.replace(",", "")
 
     def clean_country(self) -> str:
         country = self.cleaned_data["country"]
@@ -154,7 +214,9 @@ class DonateForm(forms.Form):
         data = super().clean()
         currency = data.get("currency")
         raw = data.get("amount") or data.get("preset")
-        if not raw:
+        if self.has_error("amount"):
+            pass  # a mistyped amount never falls back to the choice above it
+        elif not raw:
             self.add_error("amount", _("Please choose or enter an amount."))
         elif not data.get("amount") and not self._is_preset(raw, currency):
             self.add_error(
@@ -163,7 +225,8 @@ class DonateForm(forms.Form):
         elif currency:
             try:
                 money = Money.of(raw, currency)
-            except (ValueError, TypeError, CurrencyError):
+            except (ValueError, TypeError, ArithmeticError, CurrencyError):
+                # e.g. cents typed for a currency without them (¥12.50)
                 self.add_error(
                     "amount", _("Please enter an amount like 5000 or 12.50.")
                 )

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +27,7 @@ import stripe
 from django.conf import settings
 from django.utils import timezone
 
-from campaigns.errors import GatewayError
+from campaigns.errors import GatewayError, MalformedEvent
 from kyosei.money import Money, from_stripe_amount, to_stripe_amount
 
 #: Webhooks older than this (seconds) are refused as stale (replay defence).
@@ -407,12 +409,25 @@ def subscription_amount_change(subscription_id: str, amount: Money) -> None:
 # -- Webhooks ----------------------------------------------------------------------
 
 
+#: Largest webhook body accepted. Stripe's events are a few kilobytes; the
+#: biggest (an invoice with many lines) stay far below this.
+WEBHOOK_MAX_BYTES = 256 * 1024
+#: Deepest nesting of objects and lists in an event (Stripe's stay near 10).
+WEBHOOK_MAX_DEPTH = 32
+#: Latest ``created`` accepted (2100-01-01): any later is not a real event.
+WEBHOOK_MAX_CREATED = 4_102_444_800
+_EVENT_ID = re.compile(r"[A-Za-z0-9_]{1,100}")
+_EVENT_TYPE = re.compile(r"[A-Za-z0-9_.]{1,100}")
+_INT_RANGE = 2**63  # amounts and timestamps must fit the database's bigint
+
+
 def webhook_event_verify(payload: bytes, sig_header: str | None) -> dict[str, Any]:
     """Check the ``Stripe-Signature`` of the raw body and return the event as JSON.
 
     Raises ``stripe.SignatureVerificationError`` when the signature is missing,
-    wrong, or older than ``WEBHOOK_TOLERANCE`` seconds, and ``ValueError`` when
-    the body is not an event.
+    wrong, or older than ``WEBHOOK_TOLERANCE`` seconds, and ``MalformedEvent``
+    (a ``ValueError``) naming the problem when the body is not an event that can
+    be stored (see :func:`webhook_event_check`).
     """
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
@@ -420,10 +435,102 @@ def webhook_event_verify(payload: bytes, sig_header: str | None) -> dict[str, An
             "STRIPE_WEBHOOK_SECRET is not set; refusing unverifiable webhooks.",
             sig_header,
         )
-    stripe.WebhookSignature.verify_header(
-        payload, sig_header, secret, tolerance=WEBHOOK_TOLERANCE
-    )
-    event = json.loads(payload)
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-        raise ValueError("Not a Stripe event")
+    if len(payload) > WEBHOOK_MAX_BYTES:
+        raise MalformedEvent(f"payload larger than {WEBHOOK_MAX_BYTES} bytes")
+    if sig_header is not None and not sig_header.isascii():
+        # hmac.compare_digest refuses non-ASCII text: no signature has it.
+        raise stripe.SignatureVerificationError(
+            "Malformed signature header", sig_header
+        )
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload, sig_header, secret, tolerance=WEBHOOK_TOLERANCE
+        )
+    except UnicodeDecodeError:
+        raise MalformedEvent("payload is not UTF-8") from None
+    try:
+        event = json.loads(payload, parse_constant=_no_constant)
+    except RecursionError:
+        raise MalformedEvent("payload nested too deeply") from None
+    except MalformedEvent:
+        raise
+    except ValueError:  # not JSON, not UTF-8, an integer of thousands of digits
+        raise MalformedEvent("payload is not JSON") from None
+    webhook_event_check(event)
     return event
+
+
+def _no_constant(name: str) -> Any:
+    raise MalformedEvent(f"payload holds {name}, which JSON does not have")
+
+
+def webhook_event_check(event: Any) -> None:
+    """Refuse (``MalformedEvent``) anything but a Stripe event envelope Kyosei
+    can store and process: a JSON object with ``id`` (a Stripe id), ``type``,
+    ``created`` (a Unix time), ``data.object`` (an object), ``api_version`` (a
+    string, if present) and ``livemode`` (a boolean, if present); no deeper than
+    ``WEBHOOK_MAX_DEPTH``; no text the database cannot store (NUL, lone
+    surrogates) and no number it cannot (non-finite, beyond 64 bits)."""
+    if not isinstance(event, dict):
+        raise MalformedEvent("the event is not a JSON object")
+    event_id = event.get("id")
+    if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
+        raise MalformedEvent("id is not a Stripe event id")
+    event_type = event.get("type")
+    if not isinstance(event_type, str) or not _EVENT_TYPE.fullmatch(event_type):
+        raise MalformedEvent("type is not an event type")
+    if event.get("object", "event") != "event":
+        raise MalformedEvent('object is not "event"')
+    created = event.get("created")
+    if (
+        not isinstance(created, int)
+        or isinstance(created, bool)
+        or not 0 < created <= WEBHOOK_MAX_CREATED
+    ):
+        raise MalformedEvent("created is not a Unix time")
+    if event.get("api_version") is not None and not isinstance(
+        event["api_version"], str
+    ):
+        raise MalformedEvent("api_version is not a string")
+    if "livemode" in event and not isinstance(event["livemode"], bool):
+        raise MalformedEvent("livemode is not a boolean")
+    data = event.get("data")
+    if not isinstance(data, dict):
+        raise MalformedEvent("data is not an object")
+    if not isinstance(data.get("object"), dict):
+        raise MalformedEvent("data.object is not an object")
+    if data.get("previous_attributes") is not None and not isinstance(
+        data["previous_attributes"], dict
+    ):
+        raise MalformedEvent("data.previous_attributes is not an object")
+    _check_values(event)
+
+
+def _check_values(event: dict[str, Any]) -> None:
+    stack: list[tuple[Any, int]] = [(event, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > WEBHOOK_MAX_DEPTH:
+                raise MalformedEvent(f"nested deeper than {WEBHOOK_MAX_DEPTH}")
+            if isinstance(value, dict):
+                for key in value:
+                    _check_text(key)
+                stack.extend((v, depth + 1) for v in value.values())
+            else:
+                stack.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise MalformedEvent("a number is not finite")
+        elif isinstance(value, int) and not -_INT_RANGE < value < _INT_RANGE:
+            raise MalformedEvent("a number is out of range")
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise MalformedEvent("text holds a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedEvent("text holds a lone surrogate") from None

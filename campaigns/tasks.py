@@ -9,6 +9,7 @@ import smtplib
 from celery import shared_task
 from django.utils import timezone
 
+from campaigns.errors import GatewayError
 from kyosei.redact import RedactedError
 
 logger = logging.getLogger(__name__)
@@ -107,3 +108,16 @@ def recurring_payment_failed_email(recurring_pk: int) -> str:
         context={"recurring": recurring, "donor": recurring.donor},
     )
     return "sent"
+
+
+@shared_task(
+    name="campaigns.cancel_stripe_subscriptions",
+    autoretry_for=(GatewayError,),
+    retry_backoff=60,
+    max_retries=8,
+)
+def cancel_stripe_subscriptions(subscription_ids: list[str]) -> int:
+    """After a donor's data is erased: stop their monthly gifts at Stripe."""
+    from campaigns.services.erasure import stripe_subscriptions_cancel
+
+    return stripe_subscriptions_cancel(subscription_ids=subscription_ids)

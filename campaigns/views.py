@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns import stripe_gateway as gateway
-from campaigns.errors import CheckoutError
+from campaigns.errors import CheckoutError, MalformedEvent
 from campaigns.forms import DonateForm, preset_table
 from campaigns.models import DonationIntent
 from campaigns.selectors import campaign_progress
@@ -129,8 +129,9 @@ def demo_checkout(request: HttpRequest, uuid) -> HttpResponse:
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Verify the signature on the raw body, store the event once, queue it.
 
-    400 for a bad or stale signature (nothing stored); 200 for a new or a
-    duplicate event. Processing happens after commit in a Celery task.
+    400 for a bad or stale signature, or a signed body that is not a storable
+    event (with the reason; nothing stored); 200 for a new or a duplicate
+    event. Processing happens after commit in a Celery task.
     """
     payload = request.body
     try:
@@ -138,9 +139,11 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
             payload, request.headers.get("Stripe-Signature")
         )
     except stripe.SignatureVerificationError:
-        return HttpResponseBadRequest("invalid signature")
-    except (ValueError, UnicodeDecodeError):
-        return HttpResponseBadRequest("invalid payload")
+        return HttpResponseBadRequest("invalid signature", content_type="text/plain")
+    except MalformedEvent as exc:
+        return HttpResponseBadRequest(
+            f"invalid payload: {exc}", content_type="text/plain"
+        )
     _event, created = stripe_event_store(payload=event)
     return HttpResponse("ok" if created else "duplicate", content_type="text/plain")
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.mail import mail_admins
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,6 +55,11 @@ SPIKE_WINDOW_SECONDS = 3600
 SPIKE_ALERT_KEY = "campaigns:failed-payment-alert"
 
 Handler = Callable[[StripeEvent, dict[str, Any]], str]
+#: What reading a field of an unexpected type raises while a handler reads the
+#: object: ``int("abc")``, ``"x".get``, a timestamp beyond the platform's range
+#: (``OverflowError``, or ``OSError`` from ``datetime.fromtimestamp``), a value
+#: that does not fit its column (``DataError``: an id that is an object).
+MALFORMED = (ValueError, TypeError, AttributeError, ArithmeticError, OSError, DataError)
 
 
 class NotOurs(Exception):
@@ -164,6 +169,16 @@ def stripe_event_process(*, event_pk: int) -> StripeEvent:
             "Stripe event %s failed: %s", event.stripe_id, exception_summary(exc)
         )
         _finish(event, StripeEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+    except MALFORMED as exc:
+        # The webhook checks the envelope only; a field inside the object of a
+        # shape Stripe never sends fails the event (kept, retryable), not the
+        # worker. The message may quote the payload: it stays on the row.
+        logger.warning(
+            "Stripe event %s failed: malformed object (%s)",
+            event.stripe_id,
+            type(exc).__name__,
+        )
+        _finish(event, StripeEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
     except Exception as exc:
         logger.exception("Stripe event %s crashed", event.stripe_id)
         _finish(event, StripeEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
@@ -224,16 +239,20 @@ def _meta_intent(metadata: Any) -> str:
     return ""
 
 
+def _subscription_details(invoice: dict[str, Any]) -> dict[str, Any]:
+    # Stored events are checked as envelopes only: inside the object, a field
+    # of an unexpected shape reads as missing.
+    parent = invoice.get("parent")
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    return details if isinstance(details, dict) else {}
+
+
 def _invoice_subscription(invoice: dict[str, Any]) -> str:
-    parent = invoice.get("parent") or {}
-    details = parent.get("subscription_details") or {}
-    return str(details.get("subscription") or "")
+    return str(_subscription_details(invoice).get("subscription") or "")
 
 
 def _invoice_intent(invoice: dict[str, Any]) -> str:
-    parent = invoice.get("parent") or {}
-    details = parent.get("subscription_details") or {}
-    return _meta_intent(details.get("metadata"))
+    return _meta_intent(_subscription_details(invoice).get("metadata"))
 
 
 def _intent(*, uuid: str = "", session_id: str = "", subscription_id: str = ""):

@@ -16,22 +16,11 @@ from django.utils.translation import gettext as _
 from wagtail.models import ModelLogEntry
 
 from donors.errors import DonorError
-from donors.models import Donor, DonorMerge, RecurringGift
+from donors.models import Donor
+from donors.portal.erasure import donor_erase
 from donors.portal.models import DeletionRequest
-from donors.services.donors import donor_refresh_keys
-from donors.services.recurring import recurring_gift_cancel
 from kyosei.audit import audit_log
 from kyosei.roles import is_staff_user
-
-# Personal fields blanked by anonymisation; kind, donor type, country (needed to
-# tell a domestic gift from an overseas one in the register), officer terms and
-# giving stay.
-PERSONAL_FIELDS = (
-    "family_name", "given_name", "family_name_kana", "given_name_kana",
-    "organisation_name", "organisation_name_kana", "latin_name", "email",
-    "email_secondary", "phone", "postal_code", "prefecture", "region", "city",
-    "address_line1", "address_line2", "notes",
-)  # fmt: skip
 
 
 @transaction.atomic
@@ -103,16 +92,26 @@ def _lock_open(deletion_request: DeletionRequest) -> DeletionRequest:
 def deletion_request_process(
     *, deletion_request: DeletionRequest, user: AbstractBaseUser, staff_note: str = ""
 ) -> DeletionRequest:
-    """Anonymise the donor and close the request (see ``donor_anonymise``)."""
+    """Anonymise the donor and close the request (see ``donor_anonymise``).
+
+    Processing a request that is no longer open raises ``DonorError`` and
+    changes nothing. The staff note is saved first, so the erasure cleans it of
+    the donor's name like every other text about them.
+    """
     request = _lock_open(deletion_request)
-    donor_anonymise(donor=request.donor, user=user)
     request.status = DeletionRequest.Status.DONE
     request.processed_at = timezone.now()
     request.processed_by = user
     request.staff_note = staff_note
-    request.reason = ""  # the donor's own words may name them
     request.save()
-    audit_log(request, "donors.deletion_request.processed", user=user, data={})
+    donor = donor_anonymise(donor=request.donor, user=user)
+    request.refresh_from_db()
+    audit_log(
+        request,
+        "donors.deletion_request.processed",
+        user=user,
+        data={"donor": donor.pk},
+    )
     return request
 
 
@@ -139,53 +138,28 @@ def deletion_request_reject(
 
 @transaction.atomic
 def donor_anonymise(*, donor: Donor, user: AbstractBaseUser | None) -> Donor:
-    """Remove a donor's personal data; keep the record, gifts and receipts.
+    """Erase a donor's personal data everywhere; keep the record, gifts and
+    issued receipts (see ``donors.portal.erasure`` for every table's decision).
 
-    Gifts stay (the donor register is kept 5 years, receipts under 電子帳簿保存法)
-    and now belong to a nameless donor, which the register shows without name or
-    address and never counts for the PST. Active recurring gifts are cancelled,
-    the portal account is deactivated and stripped of its emails, tags and the
-    household link go, and the names kept in earlier audit rows and merge
-    snapshots of this donor are redacted.
+    Gifts stay (the books; receipts under 電子帳簿保存法) and now belong to a
+    nameless donor, which the donor register shows without name or address and
+    never counts for the PST. Monthly gifts are cancelled (an online one at
+    Stripe too, after commit), the portal account is deactivated and emptied,
+    merged duplicates are erased with the donor, and earlier audit entries,
+    merge snapshots, donation intents, Stripe payloads, receipt emails and
+    import rows lose what identified the donor.
+
+    One transaction; locks in the project's order (donation intents, then the
+    donors in id order). Idempotent: run again, it finds nothing to erase and
+    writes no second audit entry. The audit entry holds ids and counts only.
     """
-    donor = Donor.objects.select_for_update().get(pk=donor.pk)
-    if donor.merged_into_id:
-        raise DonorError(
-            _("This donor was merged into #%(id)s; process that record.")
-            % {"id": donor.merged_into_id}
-        )
-    for recurring in RecurringGift.objects.filter(donor=donor).exclude(
-        status=RecurringGift.Status.CANCELLED
-    ):
-        recurring_gift_cancel(
-            recurring_gift=recurring, user=user, reason="donor account deleted"
-        )
-    for name in PERSONAL_FIELDS:
-        setattr(donor, name, "")
-    donor.household = None
-    donor.needs_review = False
-    account = donor.user
-    donor.user = None
-    donor_refresh_keys(donor)
-    donor.save()
-    donor.tags.clear()
-    if account is not None:
-        EmailAddress.objects.filter(user=account).delete()
-        account.is_active = False
-        account.email = ""
-        account.username = f"deleted-donor-{donor.pk}"
-        account.first_name = account.last_name = ""
-        account.set_unusable_password()
-        account.save()
-    DonorMerge.objects.filter(survivor=donor).update(snapshot={"redacted": True})
-    label = f"#{donor.pk}"
-    ModelLogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Donor), object_id=str(donor.pk)
-    ).update(label=label)
-    ModelLogEntry.objects.filter(
+    data = donor_erase(donor=donor, user=user)
+    donor = Donor.objects.get(pk=donor.pk)
+    already = ModelLogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Donor),
         object_id=str(donor.pk),
-        action="donors.donor.updated",
-    ).update(data={"redacted": True})
-    audit_log(donor, "donors.donor.anonymised", user=user, data={})
+        action="donors.donor.anonymised",
+    ).exists()
+    if data["counts"] or not already:
+        audit_log(donor, "donors.donor.anonymised", user=user, data=data)
     return donor

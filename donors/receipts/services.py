@@ -746,7 +746,8 @@ def receipt_email_send(*, email: ReceiptEmail) -> ReceiptEmail:
 
     Runs outside any transaction (in the Celery task). A transport error is
     recorded on the row (status failed, error kept) and raised so the task can
-    retry; a success marks it sent. Idempotent: a sent email is not sent again.
+    retry; a success marks it sent. Idempotent: a sent email is not sent again;
+    one without an address (the donor's data was erased) is not sent at all.
     """
     from django.core.mail import EmailMessage
     from django.template.loader import render_to_string
@@ -754,6 +755,8 @@ def receipt_email_send(*, email: ReceiptEmail) -> ReceiptEmail:
 
     email = ReceiptEmail.objects.select_related("receipt__donor").get(pk=email.pk)
     if email.status == ReceiptEmail.Status.SENT:
+        return email
+    if not email.to_email:  # the donor's personal data was erased meanwhile
         return email
     receipt = email.receipt
     language = email.language if email.language in EMAIL_LANGUAGES else "ja"

@@ -130,7 +130,12 @@ def test_api_base_setting_is_used(settings):
 
 
 def test_webhook_verify_accepts_good_and_refuses_bad_or_stale():
-    payload = {"id": "evt_1", "type": "charge.refunded", "data": {"object": {}}}
+    payload = {
+        "id": "evt_1",
+        "type": "charge.refunded",
+        "created": 1_767_225_600,
+        "data": {"object": {}},
+    }
     body, header = signed(payload)
     assert gateway.webhook_event_verify(body.encode(), header)["id"] == "evt_1"
     _, wrong = signed(payload, secret="whsec_other")
