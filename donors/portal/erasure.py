@@ -755,8 +755,33 @@ def _scrub_other_text(subject: ErasureSubject) -> int:
                 needles,
                 json=True,
             ),
+            _scrub_samples(needles),
         )
     )
+
+
+def _scrub_samples(needles: Needles) -> int:
+    """A spreadsheet's first rows (kept for its mapping page) are rows of cells:
+    a row that mentions the donor is about them, so all of its cells go — a
+    family name in one column and a given name in the next would each pass
+    a search for the full name."""
+    changed = []
+    sample_text = Cast("sample", TextField())
+    rows = SpreadsheetImport.objects.annotate(_sample_text=sample_text).filter(
+        needles.q_json("_sample_text")
+    )
+    for record in rows.only("pk", "sample"):
+        sample = [
+            [REDACTED if isinstance(cell, str) and cell else cell for cell in row]
+            if isinstance(row, list) and any(needles.sub(str(c)) != str(c) for c in row)
+            else row
+            for row in record.sample
+        ]
+        if sample != record.sample:
+            record.sample = sample
+            changed.append(record)
+    SpreadsheetImport.objects.bulk_update(changed, ["sample"])
+    return len(changed)
 
 
 def _scrub(

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,6 +32,7 @@ from donors.imports.spreadsheets import SpreadsheetRefused, read_sheet
 from donors.models import Gift
 from grants.models import LedgerEntry
 from kyosei.roles import Role
+from tests.conftest import Client
 from tests.factories import hostile
 from tests.factories.transfers import FIXTURES
 from tests.factories.users import staff_user

@@ -24,7 +24,6 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
@@ -38,6 +37,7 @@ from donors.imports.services import alias_teach, transfer_import
 from donors.imports.spreadsheet_services import (
     spreadsheet_check,
     spreadsheet_map,
+    spreadsheet_read,
     spreadsheet_upload,
 )
 from donors.models import Donor, DonorMerge, Gift, Household, RecurringGift
@@ -52,6 +52,7 @@ from donors.receipts.services import receipt_email_mark_bounced, receipt_issue_s
 from donors.services.donors import donor_create, donor_merge
 from donors.services.duplicates import duplicate_dismiss
 from kyosei.roles import Role
+from tests.conftest import Client
 from tests.factories.campaigns import WEBHOOK_SECRET, campaign_page, post_event
 from tests.factories.donors import DonorFactory
 from tests.factories.users import PASSWORD, give_totp, staff_user
@@ -263,11 +264,12 @@ def _give_online(client, on_commit, campaign, *, monthly: bool) -> DonationInten
     return intent
 
 
-def _sign_up_and_edit_profile(client) -> None:
-    response = client.post(
-        reverse("account_signup"),
-        {"email": EMAIL, "password1": PASSWORD, "password2": PASSWORD},
-    )
+def _sign_up_and_edit_profile(client, on_commit) -> None:
+    with on_commit():  # sign-in emails are sent after commit
+        response = client.post(
+            reverse("account_signup"),
+            {"email": EMAIL, "password1": PASSWORD, "password2": PASSWORD},
+        )
     assert response.status_code == 302, response.content.decode()[:2000]
     link = next(
         re.search(r"(/\S*/confirm-email/\S+/)", m.body)
@@ -364,6 +366,7 @@ def _spreadsheet_preview(donor: Donor, staff) -> None:
     record = spreadsheet_upload(
         upload=SimpleUploadedFile("list.csv", data), kind="donors", user=staff
     )
+    record = spreadsheet_read(record_id=record.pk)  # the task's work
     spreadsheet_map(record=record, mapping=record.mapping, defaults=None)
     record = spreadsheet_check(record_id=record.pk)
     assert EMAIL in json.dumps(record.rows, ensure_ascii=False)
@@ -384,7 +387,7 @@ def seed_everywhere(client, on_commit, campaign, tmp_path) -> tuple[Donor, objec
     _give_online(client, on_commit, campaign, monthly=True)
     donor = Donor.objects.get(email=EMAIL)
     portal = Client(HTTP_ACCEPT_LANGUAGE="en")
-    _sign_up_and_edit_profile(portal)
+    _sign_up_and_edit_profile(portal, on_commit)
     donor.refresh_from_db()
     assert donor.user is not None and donor.address_line1 == NEW_LINE1
     give_totp(donor.user)
