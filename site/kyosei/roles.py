@@ -105,7 +105,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "campaigns.view_reconciliationrun",
         "campaigns.run_reconciliationrun",
     ],
-    # Read-only, aggregates only: no permission on any personal record.
+    # Read-only, aggregates only: no permission on any personal record. Wagtail
+    # lists a model's audit entries to anyone with any permission on it, so the
+    # giving-totals permission lives on a table-less model (GivingTotalsReport),
+    # not on Donor.
     Role.BOARD: [
         "wagtailadmin.access_admin",
         "grants.view_fund",
@@ -240,6 +243,19 @@ def is_staff_user(user: AbstractBaseUser | AnonymousUser) -> bool:
         user.is_authenticated
         and user.is_active
         and (user.is_superuser or user.has_perm("wagtailadmin.access_admin"))
+    )
+
+
+# Wagtail's site history names the objects of its audit entries (donors among
+# them): only users who may view donors open it (Admin, Fundraiser, Finance).
+SITE_HISTORY_PERMISSION = "donors.view_donor"
+
+
+def may_view_site_history(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.has_perm(SITE_HISTORY_PERMISSION))
     )
 
 
