@@ -4,8 +4,9 @@
 adds models calls :func:`sync_role_groups` so the groups pick up the new
 permissions; permissions of apps not yet migrated are skipped and arrive with that
 app's migration. Views state what they need with ``permission_required`` (or
-Wagtail's permission policies) using these codenames, and
-``tests/kyosei/test_roles.py`` holds the matrix.
+Wagtail's permission policies) using these codenames.
+``tests/kyosei/test_roles.py`` checks the groups against the table and
+``tests/kyosei/test_permission_matrix.py`` holds the URL × role matrix.
 """
 
 from __future__ import annotations

@@ -246,6 +246,7 @@ def build_site() -> SeededSite:
         "page": campaign.pk,
         "page_path": campaign.get_url_parts()[2].strip("/") + "/",
         "home": home.pk,
+        "campaign_index": campaign.get_parent().pk,
         "revision": campaign.latest_revision.pk,
         "image": image.pk,
         "document": document.pk,
@@ -336,6 +337,19 @@ PARAM_OBJECT = {
     "uuid": "intent_uuid",
 }
 
+# By "url name.param", where one URL needs another object than the name says.
+PARAM_OBJECT_BY_URL = {
+    # Campaign pages are created under the campaign index, not the home page.
+    "wagtailadmin_pages:add.parent_page_id": "campaign_index",
+    "wagtailadmin_pages:preview_on_add.parent_page_id": "campaign_index",
+}
+
+# A query string a URL needs to do its work rather than answer "bad request".
+QUERY = {
+    "donors:postal_lookup": "code=1600022",
+    "receipts:batch_progress": "year=2025",
+}
+
 # Literal values by parameter name (or "url name.param" where it differs).
 PARAM_VALUE = {
     "content_type_app_name": "campaigns",
@@ -371,6 +385,8 @@ PARAM_VALUE = {
 
 def _value(route: Route, param: str, site: SeededSite) -> Any:
     name = route.name or ""
+    if f"{name}.{param}" in PARAM_OBJECT_BY_URL:
+        return site[PARAM_OBJECT_BY_URL[f"{name}.{param}"]]
     if f"{name}.{param}" in PARAM_VALUE:
         return PARAM_VALUE[f"{name}.{param}"]
     if param == "pk":
@@ -401,5 +417,10 @@ def url_for(route: Route, site: SeededSite, language: str = "ja") -> str:
             return reverse(route.name, args=[site["page_path"]])
         values = [_value(route, p, site) for p in route.params]
         if route.positional:
-            return reverse(route.name, args=values)
-        return reverse(route.name, kwargs=dict(zip(route.params, values, strict=True)))
+            url = reverse(route.name, args=values)
+        else:
+            url = reverse(
+                route.name, kwargs=dict(zip(route.params, values, strict=True))
+            )
+        query = QUERY.get(route.name)
+        return f"{url}?{query}" if query else url
