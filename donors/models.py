@@ -567,17 +567,17 @@ class DuplicateDismissal(models.Model):
 
 
 class GivingTotalsReport(models.Model):
-    """No table and no rows: the home of the permission to see giving totals.
+    """No rows, ever: the home of the permission to see giving totals.
 
     Wagtail shows a user every audit entry of any model they hold *any*
     permission on, so an aggregate permission declared on :class:`Donor` let the
     Board read donors' names in the site history. Aggregate-only permissions live
     on this model, which no personal record is, and which nothing is logged
-    against.
+    against. It keeps an (empty) table so that code walking every model's table
+    (demo checks, data searches) needs no exception for it.
     """
 
     class Meta:
-        managed = False
         default_permissions = ()
         verbose_name = _("giving totals report")
         permissions = [

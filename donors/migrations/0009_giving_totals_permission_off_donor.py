@@ -1,4 +1,4 @@
-"""Move ``view_giving_totals`` from Donor to a table-less GivingTotalsReport model.
+"""Move ``view_giving_totals`` from Donor to GivingTotalsReport, a model of no rows.
 
 Wagtail lists every audit entry of a model to anyone holding any permission on
 it, so the Board's aggregate permission on Donor exposed donors' names in the
@@ -66,7 +66,6 @@ class Migration(migrations.Migration):
                 "permissions": [
                     (CODENAME, "Can view giving totals (no personal data)")
                 ],
-                "managed": False,
                 "default_permissions": (),
             },
         ),

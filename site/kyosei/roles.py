@@ -110,7 +110,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     # Read-only, aggregates only: no permission on any personal record. Wagtail
     # lists a model's audit entries to anyone with any permission on it, so the
-    # giving-totals permission lives on a table-less model (GivingTotalsReport),
+    # giving-totals permission lives on a model of no rows (GivingTotalsReport),
     # not on Donor.
     Role.BOARD: [
         "wagtailadmin.access_admin",
