@@ -5,9 +5,10 @@ page as every kind of user.
   viewsets and hooks' URLs, allauth, the language-prefixed (i18n) patterns — and
   gives each pattern a stable key (its URL name; the path for an unnamed one).
 - :func:`build_site` seeds the demo NPO (every app's ``demo.seed()``, as
-  ``seed_demo`` does) and adds one of each object a URL can point at that the demo
-  lacks (a portal donor with a receipt, a transfer and a spreadsheet import, a
-  deletion request, Stripe records, an image, a document, a redirect).
+  ``seed_demo`` does, or the demo with a few donors in place of ~300) and adds
+  one of each object a URL can point at that the demo lacks (a portal donor with
+  a receipt, a transfer and a spreadsheet import, a deletion request, Stripe
+  records, an image, a document, a redirect).
 - :func:`url_for` fills a pattern's parameters with those objects' ids.
 - :func:`site_fixture` holds that data for a whole test module: it is written once
   inside a transaction that is rolled back after the module's last test (each
@@ -40,16 +41,20 @@ from wagtail.images.tests.utils import get_test_image_file
 from wagtail.models import Collection, Locale, Workflow, WorkflowTask
 from wagtail.models import Site as WagtailSite
 
+from campaigns import demo as campaigns_demo
 from campaigns.models import CampaignPage, ReconciliationRun, StripeEvent
 from donors.imports.models import SpreadsheetImport, TransferProfile
 from donors.imports.services import import_batch_create, import_batch_stage
 from donors.models import Donor, Gift, Household, RecurringGift
 from donors.portal.services import deletion_request_create
 from donors.receipts.services import receipt_issue_single
+from grants import demo as grants_demo
 from grants.models import Fund
+from kyosei import demo as kyosei_demo
 from kyosei.models import HomePage
 from kyosei.roles import Role
 from tests.factories.campaigns import donation_intent
+from tests.factories.donors import DonorFactory, HouseholdFactory, make_gift
 from tests.factories.transfers import fixture
 from tests.factories.users import UserFactory, staff_user
 
@@ -146,9 +151,42 @@ class SeededSite:
         return self.ids[key]
 
 
-def build_site() -> SeededSite:
-    """Seed the demo NPO and one of each object a URL can name."""
-    call_command("seed_demo", stdout=StringIO())
+def _seed_a_few_donors() -> None:
+    """Three donors (two in a household) with gifts: what the URLs need, for
+    tests that need no ~2,000 demo gifts."""
+    household = HouseholdFactory(name="見本家")
+    for n, (family, given) in enumerate(
+        (("見本", "一郎"), ("見本", "二葉"), ("例示", "三郎"))
+    ):
+        donor = DonorFactory(
+            family_name=family,
+            given_name=given,
+            email=f"sample{n}@example.jp",
+            postal_code="160-0022",
+            prefecture="東京都",
+            city="新宿区",
+            address_line1=f"新宿{n + 1}-2-3",
+            household=household if n < 2 else None,
+        )
+        for month in (4, 5):
+            make_gift(donor=donor, amount=3_000, received_on=dt.date(2025, month, 10))
+
+
+def build_site(*, full_demo: bool = True) -> SeededSite:
+    """Seed the demo NPO and one of each object a URL can name.
+
+    ``full_demo`` runs ``seed_demo`` (~300 donors, ~2,000 gifts: a test that
+    looks for personal data wants them all); without it, the organisation, its
+    users, funds and campaign pages are seeded as the demo does, and a few donors
+    with gifts stand in for the rest (the permission matrix needs one of each).
+    """
+    if full_demo:
+        call_command("seed_demo", stdout=StringIO())
+    else:
+        kyosei_demo.seed()
+        grants_demo.seed()
+        campaigns_demo.seed()
+        _seed_a_few_donors()
     site = SeededSite()
     site.donors = list(Donor.objects.all())
 
@@ -263,7 +301,7 @@ def build_site() -> SeededSite:
     return site
 
 
-def site_fixture(tmp_path_factory, django_db_blocker):
+def site_fixture(tmp_path_factory, django_db_blocker, *, full_demo: bool = True):
     """Body of a module-scoped fixture: build the site once, roll it back after."""
     media = tmp_path_factory.mktemp("site-media")
     with override_settings(MEDIA_ROOT=media), django_db_blocker.unblock():
@@ -271,7 +309,7 @@ def site_fixture(tmp_path_factory, django_db_blocker):
         atomic.__enter__()
         try:
             with translation.override("en"):
-                site = build_site()
+                site = build_site(full_demo=full_demo)
             yield site
         finally:
             transaction.set_rollback(True)

@@ -430,7 +430,9 @@ LOGIN_PATHS: set[str] = set()
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, django_db_blocker):
-    yield from site_fixture(tmp_path_factory, django_db_blocker)
+    # Who may open a URL does not depend on how many donors there are: the
+    # demo organisation with a few donors keeps the matrix quick.
+    yield from site_fixture(tmp_path_factory, django_db_blocker, full_demo=False)
 
 
 @pytest.fixture(scope="module", autouse=True)
