@@ -165,7 +165,6 @@ class Donor(models.Model):
         permissions = [
             ("merge_donor", "Can merge donors"),
             ("export_donor", "Can export donors"),
-            ("view_giving_totals", "Can view giving totals (no personal data)"),
         ]
         indexes = [models.Index(fields=["merged_into"], name="donor_merged_into")]
 
@@ -565,3 +564,25 @@ class DuplicateDismissal(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.donor_low_id} ≠ #{self.donor_high_id}"
+
+
+class GivingTotalsReport(models.Model):
+    """No rows, ever: the home of the permission to see giving totals.
+
+    Wagtail shows a user every audit entry of any model they hold *any*
+    permission on, so an aggregate permission declared on :class:`Donor` let the
+    Board read donors' names in the site history. Aggregate-only permissions live
+    on this model, which no personal record is, and which nothing is logged
+    against. It keeps an (empty) table so that code walking every model's table
+    (demo checks, data searches) needs no exception for it.
+    """
+
+    class Meta:
+        default_permissions = ()
+        verbose_name = _("giving totals report")
+        permissions = [
+            ("view_giving_totals", "Can view giving totals (no personal data)"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from donors import normalise
 from donors.models import Consent, Donor, DonorMerge, Gift, GiftRefund
+from kyosei import disclosure
 from kyosei.audit import audit_entries
 
 #: Statuses of money actually received (refunds are netted via refunded_yen).
@@ -229,20 +230,39 @@ def gift_list() -> QuerySet[Gift]:
 
 @dataclass
 class GivingTotals:
-    """Aggregates only: no donor is named or identifiable from these."""
+    """Aggregates only: no donor is named or identifiable from these.
+
+    Figures that aggregate fewer than 5 gifts are ``None`` (see
+    ``kyosei.disclosure``): ``hidden`` says why for the period's own figures, and
+    each breakdown row carries its own ``hidden``.
+    """
 
     start: dt.date
     end: dt.date
-    total_yen: int
-    gift_count: int
-    donor_count: int
+    total_yen: int | None
+    gift_count: int | None
+    donor_count: int | None
+    hidden: str
     by_fund: list[dict[str, Any]]
     by_month: list[dict[str, Any]]
     by_kind: list[dict[str, Any]]
 
 
+def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """[start, end] widened to whole calendar months."""
+    first = start.replace(day=1)
+    following = (end.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
 def giving_totals(*, start: dt.date, end: dt.date) -> GivingTotals:
-    """Gifts received in [start, end], net of refunds, by fund, month and kind."""
+    """Gifts received in [start, end], net of refunds, by fund, month and kind.
+
+    The period is widened to whole months, and any figure that aggregates fewer
+    than 5 gifts is withheld (``kyosei.disclosure``): otherwise a period of one
+    day, or the difference of two periods a day apart, shows one donor's gift.
+    """
+    start, end = whole_months(start, end)
     gifts = given_gifts().filter(received_on__range=(start, end)).order_by()
     agg = gifts.aggregate(
         total=Sum(_NET_YEN),
@@ -267,13 +287,15 @@ def giving_totals(*, start: dt.date, end: dt.date) -> GivingTotals:
         .annotate(total=Sum(_NET_YEN), count=Count("id"))
         .order_by("kind")
     ]
+    hidden = disclosure.SMALL if disclosure.is_small(agg["count"]) else ""
     return GivingTotals(
         start=start,
         end=end,
-        total_yen=agg["total"] or 0,
-        gift_count=agg["count"],
-        donor_count=agg["donors"],
-        by_fund=by_fund,
-        by_month=by_month,
-        by_kind=by_kind,
+        total_yen=None if hidden else agg["total"] or 0,
+        gift_count=None if hidden else agg["count"],
+        donor_count=None if hidden else agg["donors"],
+        hidden=hidden,
+        by_fund=disclosure.suppress_breakdown(by_fund),
+        by_month=disclosure.suppress_breakdown(by_month),
+        by_kind=disclosure.suppress_breakdown(by_kind),
     )

@@ -42,6 +42,7 @@ from wagtail.admin.views.generic.chooser import (
     ChooseView,
     ChosenView,
 )
+from wagtail.admin.views.mixins import SpreadsheetExportMixin
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -49,6 +50,7 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from donors import normalise
 from donors.errors import DonorError, GiftError
+from donors.exporters.files import _escape as escape_formula
 from donors.forms import (
     DONOR_FORM_FIELDS,
     DonorForm,
@@ -71,8 +73,9 @@ from donors.selectors import (
 from donors.services.donors import consent_record, donor_create, donor_update
 from donors.services.gifts import gift_record, gift_refund
 from grants.models import Fund
+from kyosei.disclosure import COMPLEMENT, LEGEND, MARKERS, SMALL
 from kyosei.money import Money, format_yen
-from kyosei.viewsets import KeptRecordViewSet
+from kyosei.viewsets import KeptRecordViewSet, detail_url_finder
 
 # -- permissions ----------------------------------------------------------------------
 
@@ -682,37 +685,125 @@ def _current_fiscal_year(request: HttpRequest) -> tuple[dt.date, dt.date]:
 
 
 class GivingTotalsView(
-    AnyPermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateView
+    AnyPermissionRequiredMixin,
+    SpreadsheetExportMixin,
+    WagtailAdminTemplateMixin,
+    TemplateView,
 ):
     """Totals by fund, month and kind, and the number of donors — no names or
-    personal details, so the Board may see it."""
+    personal details, so the Board may see it. Whole months only, and figures of
+    fewer than 5 gifts withheld (``donors.selectors.giving_totals``), on the page
+    and in its CSV / XLSX exports (``?export=csv`` / ``?export=xlsx``)."""
 
     permissions_required = ("donors.view_giving_totals", "donors.view_gift")
     template_name = "donors/admin/giving_totals.html"
     header_icon = "table"
     page_title = gettext_lazy("Giving totals")
+    list_export = ["breakdown", "label", "count", "total"]
+    export_headings = {
+        "breakdown": gettext_lazy("Breakdown"),
+        "label": gettext_lazy("Row"),
+        "count": gettext_lazy("Gifts"),
+        "total": gettext_lazy("Total (yen)"),
+    }
+    custom_field_preprocess = {
+        # Fund names are typed by staff: never a live formula in a spreadsheet.
+        "label": {
+            SpreadsheetExportMixin.FORMAT_CSV: escape_formula,
+            SpreadsheetExportMixin.FORMAT_XLSX: escape_formula,
+        },
+    }
+
+    @cached_property
+    def totals(self):
+        start, end = _current_fiscal_year(self.request)
+        self.form = PeriodForm(self.request.GET or None)
+        if self.form.is_valid():
+            start = self.form.cleaned_data.get("start") or start
+            end = self.form.cleaned_data.get("end") or end
+            if start > end:
+                start, end = end, start
+        totals = giving_totals(start=start, end=end)
+        # The form shows the whole months actually reported.
+        self.form = PeriodForm(initial={"start": totals.start, "end": totals.end})
+        return totals
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.is_export:
+            return self.as_spreadsheet(
+                self.export_rows(), request.GET.get("export", "")
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_filename(self) -> str:
+        totals = self.totals
+        return f"giving-totals-{totals.start:%Y-%m}-{totals.end:%Y-%m}"
+
+    def export_rows(self) -> list[dict[str, Any]]:
+        """One row per line of the page; a withheld figure is its marker."""
+        totals = self.totals
+
+        def marked(hidden: str, value: Any) -> Any:
+            return MARKERS[hidden] if hidden else value
+
+        rows = [
+            {
+                "breakdown": _("Total"),
+                "label": f"{totals.start:%Y-%m} – {totals.end:%Y-%m}",
+                "count": marked(totals.hidden, totals.gift_count),
+                "total": marked(totals.hidden, totals.total_yen),
+            }
+        ]
+        sections = (
+            (_("By fund"), totals.by_fund, lambda r: r["fund__name"]),
+            (_("By month"), totals.by_month, lambda r: f"{r['month']:%Y-%m}"),
+            (_("By kind"), totals.by_kind, lambda r: str(r["label"])),
+        )
+        for title, breakdown, label in sections:
+            for row in breakdown:
+                rows.append(
+                    {
+                        "breakdown": title,
+                        "label": label(row),
+                        "count": marked(row["hidden"], row["count"]),
+                        "total": marked(row["hidden"], row["total"]),
+                    }
+                )
+        return rows
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        start, end = _current_fiscal_year(self.request)
-        form = PeriodForm(self.request.GET or None)
-        if form.is_valid():
-            start = form.cleaned_data.get("start") or start
-            end = form.cleaned_data.get("end") or end
-        else:
-            form = PeriodForm(initial={"start": start, "end": end})
-        totals = giving_totals(start=start, end=end)
+        totals = self.totals
 
-        def with_money(rows):
-            return [{**row, "money": yen(row["total"])} for row in rows]
+        def shown(rows):
+            return [
+                {
+                    **row,
+                    "marker": MARKERS.get(row["hidden"], ""),
+                    "money": None if row["hidden"] else yen(row["total"]),
+                }
+                for row in rows
+            ]
 
+        by_fund, by_month, by_kind = (
+            shown(totals.by_fund),
+            shown(totals.by_month),
+            shown(totals.by_kind),
+        )
+        reasons = {totals.hidden} | {
+            row["hidden"] for row in by_fund + by_month + by_kind
+        }
         context.update(
-            form=form,
+            form=self.form,
             totals=totals,
-            total=yen(totals.total_yen),
-            by_fund=with_money(totals.by_fund),
-            by_month=with_money(totals.by_month),
-            by_kind=with_money(totals.by_kind),
+            total=None if totals.hidden else yen(totals.total_yen),
+            marker=MARKERS.get(totals.hidden, ""),
+            by_fund=by_fund,
+            by_month=by_month,
+            by_kind=by_kind,
+            legend=[
+                (MARKERS[r], LEGEND[r]) for r in (SMALL, COMPLEMENT) if r in reasons
+            ],
         )
         return context
 
@@ -804,6 +895,11 @@ class GiftViewSet(ModelViewSet):
             history_url_name=None,
             **kwargs,
         )
+
+    @property
+    def url_finder_class(self):
+        # Audit entries (site history) link to the gift's page: there is no edit.
+        return detail_url_finder(self.get_url_name("detail"))
 
     def get_urlpatterns(self):
         return [

@@ -189,7 +189,11 @@ class ImportBatch(models.Model):
     class Meta:
         verbose_name = _("transfer import")
         ordering = ["-created_at", "-id"]
-        permissions = [("undo_importbatch", "Can undo a transfer import")]
+        permissions = [
+            ("undo_importbatch", "Can undo a transfer import"),
+            # Applying records gifts (money): Finance and Admin, not who uploads.
+            ("apply_importbatch", "Can apply a transfer import"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
@@ -333,6 +337,8 @@ class SpreadsheetImport(models.Model):
     class Meta:
         verbose_name = _("spreadsheet import")
         ordering = ["-created_at", "-id"]
+        # Applying records gifts and changes donors: Finance and Admin.
+        permissions = [("apply_spreadsheetimport", "Can apply a spreadsheet import")]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_kind_display()})"

@@ -1,8 +1,10 @@
 """Staff screens for donor and gift spreadsheets (Wagtail admin): HTTP only.
 
 Permissions: ``donor_imports.view_spreadsheetimport`` to see the history and
-previews; ``donor_imports.add_spreadsheetimport`` to upload, map and confirm, plus
-``donors.change_donor`` for a donor sheet or ``donors.add_gift`` for a gift sheet.
+previews; ``donor_imports.add_spreadsheetimport`` to upload and map, and
+``donor_imports.apply_spreadsheetimport`` to confirm (applying posts money:
+Finance, not a Fundraiser), each plus ``donors.change_donor`` for a donor sheet or
+``donors.add_gift`` for a gift sheet.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ MAPPABLE = (
     SpreadsheetImport.Status.PREVIEW,
     SpreadsheetImport.Status.INVALID,
 )
+APPLY = "donor_imports.apply_spreadsheetimport"
 KIND_PERMISSION = {
     SpreadsheetImport.Kind.DONORS: "donors.change_donor",
     SpreadsheetImport.Kind.GIFTS: "donors.add_gift",
@@ -54,9 +57,14 @@ def may_import(user, kind: str) -> bool:
     return user.has_perm(ADD) and user.has_perm(KIND_PERMISSION[kind])
 
 
-def _record_for_change(request, pk: int) -> SpreadsheetImport:
+def may_apply(user, kind: str) -> bool:
+    return user.has_perm(APPLY) and user.has_perm(KIND_PERMISSION[kind])
+
+
+def _record_for_change(request, pk: int, *, apply: bool = False) -> SpreadsheetImport:
     record = get_object_or_404(SpreadsheetImport, pk=pk)
-    if not may_import(request.user, record.kind):
+    allowed = may_apply if apply else may_import
+    if not allowed(request.user, record.kind):
         raise PermissionDenied
     return record
 
@@ -145,7 +153,7 @@ def detail(request, pk: int):
             "record": record,
             "progress": progress,
             "stale": stale,
-            "can_confirm": can_change
+            "can_confirm": may_apply(request.user, record.kind)
             and record.status == SpreadsheetImport.Status.PREVIEW,
             "can_remap": can_change and record.status in MAPPABLE,
             "can_retry": can_change
@@ -163,9 +171,9 @@ def progress(request, pk: int):
 
 
 @require_POST
-@needs(ADD)
+@needs(APPLY)
 def confirm(request, pk: int):
-    record = _record_for_change(request, pk)
+    record = _record_for_change(request, pk, apply=True)
     try:
         record = spreadsheet_queue_apply(record=record)
     except BatchError as exc:

@@ -33,6 +33,8 @@ from donors.imports.tasks import (
 VIEW = "donor_imports.view_importbatch"
 ADD = "donor_imports.add_importbatch"
 UNDO = "donor_imports.undo_importbatch"
+# Applying posts money: a Fundraiser may upload and preview, Finance applies.
+APPLY = "donor_imports.apply_importbatch"
 
 
 def needs(permission: str):
@@ -100,7 +102,7 @@ def detail(request, pk: int):
             progress["stale"]
             or batch.status in (ImportBatch.Status.PREVIEW, ImportBatch.Status.FAILED)
         ),
-        "can_apply": request.user.has_perm(ADD)
+        "can_apply": request.user.has_perm(APPLY)
         and batch.status == ImportBatch.Status.PREVIEW,
         "can_undo": request.user.has_perm(UNDO)
         and batch.status == ImportBatch.Status.APPLIED,
@@ -121,7 +123,7 @@ def progress(request, pk: int):
 
 
 @require_POST
-@needs(ADD)
+@needs(APPLY)
 def apply(request, pk: int):
     batch = get_object_or_404(ImportBatch, pk=pk)
     prefix = "row-"

@@ -4,8 +4,9 @@
 adds models calls :func:`sync_role_groups` so the groups pick up the new
 permissions; permissions of apps not yet migrated are skipped and arrive with that
 app's migration. Views state what they need with ``permission_required`` (or
-Wagtail's permission policies) using these codenames, and
-``tests/kyosei/test_roles.py`` holds the matrix.
+Wagtail's permission policies) using these codenames.
+``tests/kyosei/test_roles.py`` checks the groups against the table and
+``tests/kyosei/test_permission_matrix.py`` holds the URL × role matrix.
 """
 
 from __future__ import annotations
@@ -87,12 +88,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "receipts.view_receiptemail",
         "donor_imports.add_importbatch",
         "donor_imports.view_importbatch",
+        "donor_imports.apply_importbatch",
         "donor_imports.undo_importbatch",
         "donor_imports.view_transferprofile",
         "donor_imports.add_transferprofile",
         "donor_imports.change_transferprofile",
         "donor_imports.add_spreadsheetimport",
         "donor_imports.view_spreadsheetimport",
+        "donor_imports.apply_spreadsheetimport",
         "grants.view_fund",
         "grants.add_fund",
         "grants.change_fund",
@@ -105,7 +108,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "campaigns.view_reconciliationrun",
         "campaigns.run_reconciliationrun",
     ],
-    # Read-only, aggregates only: no permission on any personal record.
+    # Read-only, aggregates only: no permission on any personal record. Wagtail
+    # lists a model's audit entries to anyone with any permission on it, so the
+    # giving-totals permission lives on a model of no rows (GivingTotalsReport),
+    # not on Donor.
     Role.BOARD: [
         "wagtailadmin.access_admin",
         "grants.view_fund",
@@ -240,6 +246,19 @@ def is_staff_user(user: AbstractBaseUser | AnonymousUser) -> bool:
         user.is_authenticated
         and user.is_active
         and (user.is_superuser or user.has_perm("wagtailadmin.access_admin"))
+    )
+
+
+# Wagtail's site history names the objects of its audit entries (donors among
+# them): only users who may view donors open it (Admin, Fundraiser, Finance).
+SITE_HISTORY_PERMISSION = "donors.view_donor"
+
+
+def may_view_site_history(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.has_perm(SITE_HISTORY_PERMISSION))
     )
 
 

@@ -9,6 +9,8 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from kyosei import admin_reports
+
 # Every sign-in goes through allauth, which rate-limits and asks for the second
 # factor. Wagtail's own login views (admin and front end) and its password reset
 # are shadowed by redirects placed before them; tests/kyosei/test_login_paths.py
@@ -25,6 +27,9 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="account_reset_password"),
         name="kyosei_admin_password_reset_redirect",
     ),
+    # Wagtail's site history names donors: served here, at Wagtail's own paths,
+    # only to roles that may see donors (kyosei/admin_reports.py).
+    path("admin/reports/site-history/", include(admin_reports)),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),

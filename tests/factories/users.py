@@ -1,4 +1,7 @@
+import time
+
 import factory
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
@@ -52,3 +55,30 @@ def give_totp(user) -> str:
         user=user, type=Authenticator.Type.TOTP
     ).exists()
     return secret
+
+
+def mfa_login(client, user) -> None:
+    """Sign ``user`` in on the test ``client`` as allauth records a login that
+    passed the second factor: password, then TOTP, in this session.
+
+    ``force_login`` alone leaves no record of how the session authenticated; a
+    staff-MFA check that asks whether *this session* passed MFA reads allauth's
+    record, so staff tests sign in through here. The user needs an authenticator
+    (``staff_user`` gives one) for the record to be true to life.
+    """
+    client.force_login(user)
+    session = client.session
+    now = time.time()
+    authenticator = Authenticator.objects.filter(user=user).first()
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now, "username": user.get_username()},
+        {
+            "method": "mfa",
+            "at": now,
+            "type": authenticator.type if authenticator else "totp",
+            **({"id": authenticator.pk} if authenticator else {}),
+        },
+    ]
+    # allauth keeps the records only for the user they were written for.
+    session["account_authentication_methods_user"] = user._meta.pk.value_to_string(user)
+    session.save()

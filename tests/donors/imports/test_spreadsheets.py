@@ -358,16 +358,16 @@ def _allowed(response) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("role", "allowed"),
+    ("role", "allowed", "apply"),
     [
-        (Role.FUNDRAISER, True),
-        (Role.FINANCE, True),
-        (Role.BOARD, False),
-        (Role.CASEWORKER, False),
-        (Role.EDITOR, False),
+        (Role.FUNDRAISER, True, False),  # uploads and previews; applying posts money
+        (Role.FINANCE, True, True),
+        (Role.BOARD, False, False),
+        (Role.CASEWORKER, False, False),
+        (Role.EDITOR, False, False),
     ],
 )
-def test_permissions_by_role(client, role, allowed):
+def test_permissions_by_role(client, role, allowed, apply):
     client.force_login(staff_user(role))
     record = upload(csv_bytes([["姓"], ["山田"]]), "donors")
     urls = [
@@ -380,7 +380,7 @@ def test_permissions_by_role(client, role, allowed):
     for url in urls:
         assert _allowed(client.get(url)) is allowed, url
     confirm = reverse("donor_imports:spreadsheet_confirm", args=[record.pk])
-    assert _allowed(client.post(confirm)) is allowed
+    assert _allowed(client.post(confirm)) is apply
 
 
 def test_upload_map_preview_confirm_through_the_screens(
@@ -422,6 +422,15 @@ def test_upload_map_preview_confirm_through_the_screens(
     html = page.content.decode()
     assert f"possible duplicate of #{existing.pk}" in html
     assert "an@example.jp" in html
+    # The Fundraiser previews; Finance applies.
+    assert "Confirm and import" not in html and "a Finance user confirms" in html
+    client.post(reverse("donor_imports:spreadsheet_confirm", args=[record.pk]))
+    record.refresh_from_db()
+    assert record.status == Status.PREVIEW
+    client.force_login(staff_user(Role.FINANCE))
+    assert (
+        "Confirm and import" in client.get(page.request["PATH_INFO"]).content.decode()
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("donor_imports:spreadsheet_confirm", args=[record.pk]))

@@ -34,16 +34,17 @@ def _allowed(response) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("role", "view", "add", "undo"),
+    ("role", "view", "add", "apply", "undo"),
     [
-        (Role.FUNDRAISER, True, True, False),
-        (Role.FINANCE, True, True, True),
-        (Role.BOARD, False, False, False),
-        (Role.CASEWORKER, False, False, False),
-        (Role.EDITOR, False, False, False),
+        # A Fundraiser uploads and previews; applying posts money: Finance.
+        (Role.FUNDRAISER, True, True, False, False),
+        (Role.FINANCE, True, True, True, True),
+        (Role.BOARD, False, False, False, False),
+        (Role.CASEWORKER, False, False, False, False),
+        (Role.EDITOR, False, False, False, False),
     ],
 )
-def test_permissions_by_role(client, role, view, add, undo):
+def test_permissions_by_role(client, role, view, add, apply, undo):
     client.force_login(staff_user(role))
     batch = ImportBatch.objects.create(
         file_name="x", file_sha256="0" * 64, format="zengin"
@@ -56,7 +57,9 @@ def test_permissions_by_role(client, role, view, add, undo):
         _allowed(client.get(reverse("donor_imports:progress", args=[batch.pk]))) is view
     )
     assert _allowed(client.get(reverse("donor_imports:upload"))) is add
-    assert _allowed(client.post(reverse("donor_imports:apply", args=[batch.pk]))) is add
+    assert (
+        _allowed(client.post(reverse("donor_imports:apply", args=[batch.pk]))) is apply
+    )
     # Allowed undo redirects to the history (refused there: not applied).
     assert _allowed(client.post(reverse("donor_imports:undo", args=[batch.pk]))) is undo
 
@@ -87,10 +90,20 @@ def test_upload_preview_pick_donor_apply_and_undo(
     page = client.get(response["Location"])
     assert page.status_code == 200
     content = page.content.decode()
-    assert "ｽｽﾞｷ ﾊﾅｺ" in content and "Confirm" in content
+    assert "ｽｽﾞｷ ﾊﾅｺ" in content
     ambiguous = batch.rows.get(outcome=ImportRow.Outcome.AMBIGUOUS)
+    # The Fundraiser previews; applying posts money, so Finance confirms.
+    assert "Confirm and record" not in content
+    assert "a Finance user confirms" in content
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("donor_imports:apply", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.PREVIEW and Gift.objects.count() == 0
+    finance = staff_user(Role.FINANCE)
+    client.force_login(finance)
+    content = client.get(response["Location"]).content.decode()
+    assert "Confirm and record" in content
     assert f'name="row-{ambiguous.pk}"' in content
-    assert Gift.objects.count() == 0
 
     # A donor who is not a candidate: refused, back to preview, reason shown.
     with django_capture_on_commit_callbacks(execute=True):
@@ -121,10 +134,11 @@ def test_upload_preview_pick_donor_apply_and_undo(
     )
 
     # A fundraiser may not undo; finance may.
+    client.force_login(fundraiser)
     client.post(reverse("donor_imports:undo", args=[batch.pk]))
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.APPLIED
-    client.force_login(staff_user(Role.FINANCE))
+    client.force_login(finance)
     client.post(reverse("donor_imports:undo", args=[batch.pk]))
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.UNDONE
