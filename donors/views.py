@@ -50,7 +50,6 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from donors import normalise
 from donors.errors import DonorError, GiftError
-from donors.exporters.files import _escape as escape_formula
 from donors.forms import (
     DONOR_FORM_FIELDS,
     DonorForm,
@@ -706,13 +705,8 @@ class GivingTotalsView(
         "count": gettext_lazy("Gifts"),
         "total": gettext_lazy("Total (yen)"),
     }
-    custom_field_preprocess = {
-        # Fund names are typed by staff: never a live formula in a spreadsheet.
-        "label": {
-            SpreadsheetExportMixin.FORMAT_CSV: escape_formula,
-            SpreadsheetExportMixin.FORMAT_XLSX: escape_formula,
-        },
-    }
+    # Fund names are typed by staff: their cells are escaped like every Wagtail
+    # export's (kyosei.spreadsheets.protect_wagtail_exports).
 
     @cached_property
     def totals(self):
