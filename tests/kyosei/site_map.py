@@ -146,6 +146,7 @@ class SeededSite:
     ids: dict[str, Any] = field(default_factory=dict)
     users: dict[str, Any] = field(default_factory=dict)  # principal -> user
     donors: list[Any] = field(default_factory=list)  # every seeded donor
+    files: dict[str, Any] = field(default_factory=dict)  # setting -> folder
 
     def __getitem__(self, key: str) -> Any:
         return self.ids[key]
@@ -301,15 +302,26 @@ def build_site(*, full_demo: bool = True) -> SeededSite:
     return site
 
 
+def site_files(site: SeededSite, settings) -> None:
+    """Point a test's media and private folders at the seeded site's (its
+    images and receipt PDFs), instead of the test's own empty ones."""
+    for name, folder in site.files.items():
+        setattr(settings, name, folder)
+
+
 def site_fixture(tmp_path_factory, django_db_blocker, *, full_demo: bool = True):
     """Body of a module-scoped fixture: build the site once, roll it back after."""
-    media = tmp_path_factory.mktemp("site-media")
-    with override_settings(MEDIA_ROOT=media), django_db_blocker.unblock():
+    files = {
+        "MEDIA_ROOT": tmp_path_factory.mktemp("site-media"),
+        "KYOSEI_PRIVATE_ROOT": tmp_path_factory.mktemp("site-private"),
+    }
+    with override_settings(**files), django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
             with translation.override("en"):
                 site = build_site(full_demo=full_demo)
+            site.files = files
             yield site
         finally:
             transaction.set_rollback(True)

@@ -44,7 +44,14 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.factories.users import mfa_login
-from tests.kyosei.site_map import LANGUAGES, Route, routes, site_fixture, url_for
+from tests.kyosei.site_map import (
+    LANGUAGES,
+    Route,
+    routes,
+    site_files,
+    site_fixture,
+    url_for,
+)
 
 PRINCIPALS = (
     "anonymous",
@@ -65,6 +72,8 @@ MATRIX = """
 # url                                                     anon   donor  Admin  Fundr  Casew  Finan  Board  Editr
 # -- Kyosei ---------------------------------------------------------------------------------------
 kyosei_admin_login_redirect                              login  login  login  login  login  login  login  login  # Wagtail's login → allauth
+kyosei_admin_password_reset_redirect                     go     go     go     go     go     go     go     go  # Wagtail's reset → allauth's
+kyosei_frontend_login_redirect                           login  login  login  login  login  login  login  login  # /_util/login/ → allauth
 kyosei_site_history                                      login  login  ok     ok     deny   ok     deny   deny  # names donors: only roles that see donors
 kyosei_site_history_results                              login  login  ok     ok     deny   ok     deny   deny
 donors_duplicates:list                                   login  login  ok     ok     deny   deny   deny   deny
@@ -77,12 +86,16 @@ donor_imports:detail                                     login  login  ok     ok
 donor_imports:progress                                   login  login  ok     ok     deny   ok     deny   deny
 POST donor_imports:apply                                 login  login  go     deny   deny   go     deny   deny  # posts money: Finance, not the uploader
 POST donor_imports:undo                                  login  login  go     deny   deny   go     deny   deny
+POST donor_imports:retry                                 login  login  go     go     deny   go     deny   deny  # a way out of a failed or stalled import
+POST donor_imports:abandon                               login  login  go     go     deny   go     deny   deny
 donor_imports:spreadsheet_index                          login  login  ok     ok     deny   ok     deny   deny
 donor_imports:spreadsheet_upload                         login  login  ok     ok     deny   ok     deny   deny
 donor_imports:spreadsheet_detail                         login  login  ok     ok     deny   ok     deny   deny
 donor_imports:spreadsheet_map                            login  login  ok     ok     deny   ok     deny   deny
 donor_imports:spreadsheet_progress                       login  login  ok     ok     deny   ok     deny   deny
 POST donor_imports:spreadsheet_confirm                   login  login  go     deny   deny   go     deny   deny  # posts money: Finance
+POST donor_imports:spreadsheet_retry                     login  login  go     go     deny   go     deny   deny
+POST donor_imports:spreadsheet_abandon                   login  login  go     go     deny   go     deny   deny
 donor_portal_admin:register                              login  login  ok     deny   deny   ok     deny   deny
 donor_portal_admin:deletion_requests                     login  login  ok     ok     deny   deny   deny   deny
 donor_portal_admin:deletion_request                      login  login  ok     ok     deny   deny   deny   deny
@@ -194,7 +207,6 @@ mfa_reauthenticate_webauthn                              login  go     go     go
 mfa_remove_webauthn                                      login  go     go     go     go     go     go     go
 mfa_edit_webauthn                                        login  go     go     go     go     go     go     go
 # -- Wagtail and Django built-ins -----------------------------------------------------------------
-/admin/password_reset/                                   go     go     go     go     go     go     go     go  # → allauth's reset
 wagtailadmin_home                                        login  login  ok     ok     ok     ok     ok     ok
 /admin/test404/                                          login  login  ok     ok     ok     ok     ok     ok
 wagtailadmin_api:pages:*                                 login  login  open   open   open   open   open   open
@@ -356,16 +368,16 @@ wagtaillocales:usage                                     login  login  ok     de
 wagtailadmin_sprite                                      ok     ok     ok     ok     ok     ok     ok     ok
 wagtailadmin_login                                       login  login  login  login  login  login  login  login  # shadowed: → allauth
 wagtailadmin_password_reset                              go     go     go     go     go     go     go     go  # shadowed: → allauth's reset
-wagtailadmin_password_reset_done                         404    404    404    404    404    404    404    404
-wagtailadmin_password_reset_confirm                      404    404    404    404    404    404    404    404
-wagtailadmin_password_reset_complete                     404    404    404    404    404    404    404    404
+wagtailadmin_password_reset_done                         go     go     go     go     go     go     go     go  # shadowed: → allauth's reset
+wagtailadmin_password_reset_confirm                      go     go     go     go     go     go     go     go  # shadowed: → allauth's reset
+wagtailadmin_password_reset_complete                     go     go     go     go     go     go     go     go  # shadowed: → allauth's reset
 wagtailadmin_javascript_catalog                          ok     ok     ok     ok     ok     ok     ok     ok
 /admin/^.*/$                                             login  login  404    404    404    404    404    404
 wagtaildocs_serve                                        ok     ok     ok     ok     ok     ok     ok     ok  # Wagtail documents are public
 wagtaildocs_authenticate_with_password                   404    404    404    404    404    404    404    404
 set_language                                             go     go     go     go     go     go     go     go
 wagtailcore_authenticate_with_password                   404    404    404    404    404    404    404    404
-wagtailcore_login                                        ok     ok     ok     ok     ok     ok     ok     ok  # Wagtail's front-end login (issue 11 item 1)
+wagtailcore_login                                        login  login  login  login  login  login  login  login  # shadowed: → allauth's login (issue 11 item 1)
 wagtail_serve                                            ok     ok     ok     ok     ok     ok     ok     ok
 """  # noqa: E501
 # fmt: on
@@ -426,6 +438,12 @@ def matches(expected: str, got: str) -> bool:
 
 
 LOGIN_PATHS: set[str] = set()
+
+
+@pytest.fixture
+def _private_files(site, settings):
+    """The seeded site's files, not the test's own empty folders (conftest)."""
+    site_files(site, settings)
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from django.test import Client
 
 from kyosei.roles import Role
 from tests.factories.users import mfa_login
-from tests.kyosei.site_map import LANGUAGES, routes, site_fixture, url_for
+from tests.kyosei.site_map import LANGUAGES, routes, site_files, site_fixture, url_for
 
 ROLES = (Role.BOARD, Role.EDITOR, Role.CASEWORKER)
 MAX_PAGES = 3000
@@ -35,6 +35,12 @@ SKIP_PREFIXES = ("/static/", "/media/")
 # Wagtail's deliberate server error, for testing error reporting.
 ERROR_TEST_PAGE = "/admin/failwhale/"
 LINK = re.compile(r"""(?:href|action)=["'](/[^"'#]*)|"url":\s*"(/[^"#]*)\"""")
+
+
+@pytest.fixture
+def _private_files(site, settings):
+    """The seeded site's files, not the test's own empty folders (conftest)."""
+    site_files(site, settings)
 
 
 @pytest.fixture(scope="module")
