@@ -59,3 +59,20 @@ def restore_migration_data() -> None:
         ("donors.imports.migrations.0002_profiles_roles", "add_profiles"),
     ):
         getattr(import_module(module), function)(apps, None)
+    # Wagtail's data migration 0048 made the moderation workflow of the groups
+    # that may publish (the flush took it; the permission matrix opens its
+    # pages). Its own function reads a page-permission field that no longer
+    # exists, so the same rows are made here with today's models.
+    from django.contrib.auth.models import Group
+    from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTask
+
+    if not Workflow.objects.exists():
+        task = GroupApprovalTask.objects.create(name="Moderators approval")
+        task.groups.set(
+            Group.objects.filter(
+                page_permissions__permission__codename="publish_page"
+            ).distinct()
+        )
+        workflow = Workflow.objects.create(name="Moderators approval")
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+        WorkflowPage.objects.create(workflow=workflow, page=Page.objects.get(depth=1))

@@ -32,7 +32,7 @@ from django.db import (
     models,
     transaction,
 )
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -143,7 +143,12 @@ def stopped_message(step: str, why: str) -> str:
     return texts[step] % {"why": stop_reasons()[why]}
 
 
-def run_step(task: Any, work: Callable[[], str], stopped: Callable[[str], None]) -> str:
+def run_step(
+    task: Any,
+    work: Callable[[], str],
+    stopped: Callable[[str], None],
+    language: str | None = None,
+) -> str:
     """Run a task's step (``work``). A transient database error closes the
     broken connection and retries the step — on a worker by retrying the task
     (5 s, 20 s, 80 s later, freeing the worker meanwhile), with eager tasks at
@@ -151,7 +156,20 @@ def run_step(task: Any, work: Callable[[], str], stopped: Callable[[str], None])
     ``stopped("connection")``; any other error calls ``stopped("error")`` and
     is raised (logged by Celery). ``stopped`` records the reason on the
     import: every way ends in a state staff can act on. If even that write
-    fails, the sweep finds the import later."""
+    fails, the sweep finds the import later.
+
+    ``language`` is that of the staff member who started the step: the reasons
+    a file is refused are stored as text, in their language, not in the
+    worker's default (kept when ``None``)."""
+    if language is None:
+        return _run_step(task, work, stopped)
+    with translation.override(language):
+        return _run_step(task, work, stopped)
+
+
+def _run_step(
+    task: Any, work: Callable[[], str], stopped: Callable[[str], None]
+) -> str:
     attempt = task.request.retries or 0
     while True:
         try:

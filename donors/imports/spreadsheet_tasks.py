@@ -19,30 +19,35 @@ def _stopped(record_id: int, step: str):
 
 
 @shared_task(bind=True, acks_late=True)
-def read_spreadsheet(self, record_id: int) -> str:
+def read_spreadsheet(self, record_id: int, language: str | None = None) -> str:
     """Read an uploaded file within the limits, for the column-mapping step."""
     return run_step(
         self,
         lambda: spreadsheet_read(record_id=record_id).status,
         _stopped(record_id, STEP_READ),
+        language,
     )
 
 
 @shared_task(bind=True, acks_late=True)
-def check_spreadsheet(self, record_id: int) -> str:
+def check_spreadsheet(self, record_id: int, language: str | None = None) -> str:
     """The dry run behind the preview; the page polls its progress."""
     return run_step(
         self,
         lambda: spreadsheet_check(record_id=record_id).status,
         _stopped(record_id, STEP_CHECK),
+        language,
     )
 
 
 @shared_task(bind=True, acks_late=True)
-def apply_spreadsheet(self, record_id: int, user_id: int | None) -> str:
+def apply_spreadsheet(
+    self, record_id: int, user_id: int | None, language: str | None = None
+) -> str:
     """Apply a confirmed spreadsheet (one transaction) outside the request."""
     return run_step(
         self,
         lambda: spreadsheet_apply(record_id=record_id, user_id=user_id).status,
         _stopped(record_id, STEP_APPLY),
+        language,
     )

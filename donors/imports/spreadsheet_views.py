@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -97,8 +98,10 @@ def upload(request):
         else:
             # Read by the task, never here. With eager tasks (the embedded
             # default) it has run by now and the mapping step can open at once.
-            record_id = record.pk
-            transaction.on_commit(lambda: read_spreadsheet.delay(record_id))
+            record_id, language = record.pk, get_language()
+            transaction.on_commit(
+                lambda: read_spreadsheet.delay(record_id, language=language)
+            )
             record.refresh_from_db()
             if record.status == SpreadsheetImport.Status.MAPPING:
                 return redirect("donor_imports:spreadsheet_map", record.pk)
@@ -130,8 +133,10 @@ def mapping(request, pk: int):
         except BatchError as exc:
             form.add_error(None, str(exc))
         else:
-            record_id = record.pk
-            transaction.on_commit(lambda: check_spreadsheet.delay(record_id))
+            record_id, language = record.pk, get_language()
+            transaction.on_commit(
+                lambda: check_spreadsheet.delay(record_id, language=language)
+            )
             return redirect("donor_imports:spreadsheet_detail", record.pk)
     return TemplateResponse(
         request,
@@ -179,8 +184,10 @@ def confirm(request, pk: int):
     except BatchError as exc:
         messages.error(request, str(exc))
     else:
-        record_id, user_id = record.pk, request.user.pk
-        transaction.on_commit(lambda: apply_spreadsheet.delay(record_id, user_id))
+        record_id, user_id, language = record.pk, request.user.pk, get_language()
+        transaction.on_commit(
+            lambda: apply_spreadsheet.delay(record_id, user_id, language=language)
+        )
         messages.success(request, _("Import confirmed; it is being applied."))
     return redirect("donor_imports:spreadsheet_detail", record.pk)
 
@@ -198,7 +205,8 @@ def retry(request, pk: int):
     else:
         task = {STEP_READ: read_spreadsheet, STEP_CHECK: check_spreadsheet}.get(step)
         if task is not None:
-            transaction.on_commit(lambda: task.delay(record.pk))
+            language = get_language()
+            transaction.on_commit(lambda: task.delay(record.pk, language=language))
             messages.success(request, _("Trying again."))
         else:
             messages.success(

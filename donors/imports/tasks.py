@@ -25,18 +25,23 @@ def _stopped(batch_id: int, step: str):
 
 
 @shared_task(bind=True, acks_late=True)
-def stage_import_batch(self, batch_id: int) -> str:
+def stage_import_batch(self, batch_id: int, language: str | None = None) -> str:
     """Read and match an uploaded batch; the page polls its progress."""
     return run_step(
         self,
         lambda: import_batch_stage(batch_id=batch_id).status,
         _stopped(batch_id, STEP_READ),
+        language,
     )
 
 
 @shared_task(bind=True, acks_late=True)
 def apply_import_batch(
-    self, batch_id: int, user_id: int | None, choices: dict[str, str]
+    self,
+    batch_id: int,
+    user_id: int | None,
+    choices: dict[str, str],
+    language: str | None = None,
 ) -> str:
     """Apply a confirmed batch (one transaction) outside the request."""
     return run_step(
@@ -47,17 +52,21 @@ def apply_import_batch(
             ).status
         ),
         _stopped(batch_id, STEP_APPLY),
+        language,
     )
 
 
 @shared_task(bind=True, acks_late=True)
-def undo_import_batch(self, batch_id: int, user_id: int | None) -> str:
+def undo_import_batch(
+    self, batch_id: int, user_id: int | None, language: str | None = None
+) -> str:
     """Reverse every gift of an applied batch (one transaction) outside the
     request: 100,000 gifts take about 20 s."""
     return run_step(
         self,
         lambda: import_batch_undo_queued(batch_id=batch_id, user_id=user_id).status,
         _stopped(batch_id, STEP_UNDO),
+        language,
     )
 
 

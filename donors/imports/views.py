@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -81,7 +82,10 @@ def upload(request):
         except BatchError as exc:
             form.add_error(None, str(exc))
         else:
-            transaction.on_commit(lambda: stage_import_batch.delay(batch.pk))
+            language = get_language()
+            transaction.on_commit(
+                lambda: stage_import_batch.delay(batch.pk, language=language)
+            )
             return redirect("donor_imports:detail", batch.pk)
     return TemplateResponse(request, "donors/imports/upload.html", {"form": form})
 
@@ -137,9 +141,11 @@ def apply(request, pk: int):
     except BatchError as exc:
         messages.error(request, str(exc))
     else:
-        user_id = request.user.pk
+        user_id, language = request.user.pk, get_language()
         transaction.on_commit(
-            lambda: apply_import_batch.delay(batch.pk, user_id, choices)
+            lambda: apply_import_batch.delay(
+                batch.pk, user_id, choices, language=language
+            )
         )
     return redirect("donor_imports:detail", batch.pk)
 
@@ -157,7 +163,7 @@ def undo(request, pk: int):
         return redirect("donor_imports:index")
     # Nothing written here, so nothing to wait for: queue it now (eager in the
     # embedded default, where it is done before the page comes back).
-    undo_import_batch.delay(batch.pk, request.user.pk)
+    undo_import_batch.delay(batch.pk, request.user.pk, language=get_language())
     batch.refresh_from_db()
     if batch.status == ImportBatch.Status.UNDONE:
         messages.success(
@@ -186,7 +192,10 @@ def retry(request, pk: int):
         messages.error(request, str(exc))
     else:
         if step == STEP_READ:
-            transaction.on_commit(lambda: stage_import_batch.delay(batch.pk))
+            language = get_language()
+            transaction.on_commit(
+                lambda: stage_import_batch.delay(batch.pk, language=language)
+            )
             messages.success(request, _("The file is being read again."))
         else:
             messages.success(
